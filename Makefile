@@ -1,0 +1,46 @@
+# zonewarden: `make demo` to see it run, `make test` to check it.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export ZONEWARDEN_VAR_DIR ?= $(CURDIR)/var
+
+.PHONY: demo run test lint typecheck pytest bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+var:
+	mkdir -p var
+
+demo: $(STAMP) var
+	$(BIN)/zonewarden migrate --verbosity 0
+	$(BIN)/zonewarden demo
+	$(BIN)/zonewarden serve --demo
+
+run: $(STAMP) var
+	$(BIN)/zonewarden migrate --verbosity 0
+	$(BIN)/zonewarden serve
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+# The suite runs twice: on SQLite, the embedded default, and on a PostgreSQL 15 cluster it starts itself.
+pytest: $(STAMP)
+	$(BIN)/pytest --db sqlite
+	$(BIN)/pytest --db postgres
+
+test: lint typecheck pytest
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

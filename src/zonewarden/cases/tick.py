@@ -1,0 +1,134 @@
+"""The clock: move every case whose `next_due_at` has come, once, however often and wherever it runs.
+
+Each due case is handled in its own transaction under a row lock taken with SKIP LOCKED, and the
+due condition is checked again on the locked row, so a second tick (the same process again, or
+another machine at the same moment) finds nothing left to do for it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from zonewarden.cases import workflow
+from zonewarden.cases.models import Case, Policy, State
+from zonewarden.jobs.queue import enqueue
+
+log = logging.getLogger("zonewarden.tick")
+TICK_ACTOR = "system:tick"
+
+
+@dataclass
+class TickSummary:
+    at: dt.datetime
+    actions: Counter[str] = field(default_factory=Counter)
+
+    def __str__(self) -> str:
+        if not self.actions:
+            return f"tick at {self.at.isoformat()}: nothing due"
+        done = ", ".join(f"{name} {count}" for name, count in sorted(self.actions.items()))
+        return f"tick at {self.at.isoformat()}: {done}"
+
+
+def _lock_due(case_id: int, at: dt.datetime) -> Case | None:
+    rows = Case.objects.filter(pk=case_id, next_due_at__lte=at)
+    if connection.features.has_select_for_update_skip_locked:
+        rows = rows.select_for_update(skip_locked=True)
+    return rows.first()
+
+
+def _flag(case: Case, action: str, at: dt.datetime, detail: dict[str, object]) -> None:
+    workflow.record_event(
+        case, action=action, actor=TICK_ACTOR, at=at, state_before=case.state, detail=detail
+    )
+
+
+def _move_notifying(case: Case, at: dt.datetime, policy: Policy) -> str:
+    if case.notices_sent < policy.notices_before_escalation:
+        number = case.notices_sent + 1
+        case.next_due_at = None
+        case.save(update_fields=["next_due_at", "updated_at"])
+        enqueue(
+            "notice.send",
+            at=at,
+            case_id=case.pk,
+            payload={"number": number},
+            dedupe_key=f"notice:{case.pk}:{number}",
+        )
+        _flag(case, "case.reminder_due", at, {"number": number})
+        return "reminder_due"
+    case.escalation_due_at = at
+    case.next_due_at = None
+    case.save(update_fields=["escalation_due_at", "next_due_at", "updated_at"])
+    _flag(case, "case.escalation_due", at, {"notices_sent": case.notices_sent})
+    return "escalation_due"
+
+
+def _move_one(case_id: int, at: dt.datetime, policy: Policy) -> str | None:
+    with transaction.atomic():
+        case = _lock_due(case_id, at)
+        if case is None:
+            return None  # another tick took it, or it is no longer due
+        if case.state == State.NOTIFYING:
+            return _move_notifying(case, at, policy)
+        if case.state in {State.ESCALATED, State.RESTORATION_REQUESTED}:
+            case.registry_late = True
+            case.next_due_at = None
+            case.save(update_fields=["registry_late", "next_due_at", "updated_at"])
+            _flag(
+                case,
+                "registry.deadline_missed",
+                at,
+                {"deadline": case.registry_deadline.isoformat() if case.registry_deadline else None},
+            )
+            return "registry_late"
+        if case.state == State.SUSPENDED:
+            case.registrar_late = True
+            case.next_due_at = None
+            case.save(update_fields=["registrar_late", "next_due_at", "updated_at"])
+            _flag(
+                case,
+                "registrar.deadline_missed",
+                at,
+                {"deadline": case.registrar_deadline.isoformat() if case.registrar_deadline else None},
+            )
+            return "registrar_late"
+        # A state with nothing to wait for: clear the stale due time so the clock stops looking.
+        case.next_due_at = None
+        case.save(update_fields=["next_due_at", "updated_at"])
+        return "cleared"
+
+
+def tick(at: dt.datetime | None = None, *, batch_size: int = 500) -> TickSummary:
+    """Move every case due at `at` (default: now) one step on; safe to run twice or concurrently."""
+    moment = at or timezone.now()
+    summary = TickSummary(moment)
+    policy = Policy.current()
+    last_id = 0
+    while True:
+        due = list(
+            Case.objects.filter(next_due_at__lte=moment, pk__gt=last_id)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:batch_size]
+        )
+        if not due:
+            break
+        for case_id in due:
+            outcome = _move_one(case_id, moment, policy)
+            if outcome:
+                summary.actions[outcome] += 1
+        last_id = due[-1]
+    if policy.auto_escalate:
+        for case in Case.objects.filter(state=State.NOTIFYING, escalation_due_at__lte=moment):
+            try:
+                workflow.escalate(case, actor=TICK_ACTOR, at=moment)
+            except workflow.InvalidTransition:
+                continue  # escalated by someone else meanwhile
+            summary.actions["escalated"] += 1
+    log.log(logging.INFO if summary.actions else logging.DEBUG, "%s", summary)
+    return summary

@@ -1,0 +1,59 @@
+"""Incidents and the taxonomy they are sorted by."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from zonewarden.domains.models import Domain
+
+
+class Category(models.Model):
+    """A category of the incident taxonomy (phishing, malware, defacement, compromised, other)."""
+
+    code = models.SlugField(max_length=32, primary_key=True)
+    name_en = models.CharField(max_length=100)
+    name_ru = models.CharField(max_length=100, blank=True)
+    name_kk = models.CharField(max_length=100, blank=True)
+    feed_labels = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Feeds' own category labels that map to this one, e.g. malware_download",
+    )
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name_en
+
+
+class Incident(models.Model):
+    """One normalized URL of one category on a registered name; reported again, it grows its sources."""
+
+    class Status(models.TextChoices):
+        REPORTED = "reported", "reported"
+        CONFIRMED = "confirmed", "confirmed"
+        REJECTED = "rejected", "rejected"
+        GONE = "gone", "gone"
+
+    key = models.CharField(max_length=64, unique=True, help_text="SHA-256 of category and normalized URL")
+    domain = models.ForeignKey(Domain, on_delete=models.PROTECT, related_name="incidents")
+    url = models.TextField()
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="incidents")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.REPORTED)
+    sources = models.JSONField(default=list, blank=True)
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+    evidence = models.JSONField(default=dict, blank=True)
+    case = models.ForeignKey(
+        "cases.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="incidents"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-last_seen"]
+        indexes = [models.Index(fields=["domain", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.category_id}: {self.url}"

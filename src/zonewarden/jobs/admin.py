@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from zonewarden.jobs.models import Job
+
+
+@admin.register(Job)
+class JobAdmin(admin.ModelAdmin[Job]):
+    list_display = ["id", "kind", "case", "state", "due_at", "attempts", "claimed_by"]
+    list_filter = ["state", "kind"]
+    raw_id_fields = ["case"]
+    readonly_fields = ["created_at", "finished_at", "claimed_by", "lease_until", "last_error"]

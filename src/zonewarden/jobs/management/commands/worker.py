@@ -1,0 +1,51 @@
+"""`zonewarden worker`: run the clock every minute and perform queued work."""
+
+from __future__ import annotations
+
+import signal
+import time
+from argparse import ArgumentParser
+from types import FrameType
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections
+from django.utils import timezone
+
+from zonewarden.cases.tick import tick
+from zonewarden.jobs.queue import run_due_jobs, worker_name
+
+
+class Command(BaseCommand):
+    help = "Run the tick every minute and perform queued jobs; several workers may share one PostgreSQL."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--once", action="store_true", help="tick and drain the due jobs once, then exit")
+        parser.add_argument("--poll", type=float, default=2.0, help="seconds between looks for new jobs")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        self.stopping = False
+
+        def stop(signum: int, frame: FrameType | None) -> None:
+            self.stopping = True
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        name = worker_name()
+        self.stdout.write(f"worker {name} started (tick every {settings.ZONEWARDEN_TICK_SECONDS} s)")
+        last_tick = 0.0
+        while not self.stopping:
+            close_old_connections()
+            if time.monotonic() - last_tick >= settings.ZONEWARDEN_TICK_SECONDS:
+                summary = tick(timezone.now())
+                if summary.actions:
+                    self.stdout.write(str(summary))
+                last_tick = time.monotonic()
+            ran = run_due_jobs(timezone.now(), worker=name)
+            if ran.done or ran.failed:
+                self.stdout.write(f"jobs: {ran.done} done, {ran.failed} failed")
+            if options["once"]:
+                break
+            time.sleep(options["poll"])
+        self.stdout.write(f"worker {name} stopped")

@@ -1,0 +1,146 @@
+"""Django settings for zonewarden, every one read from the environment with a safe default."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import django_stubs_ext
+from django.core.exceptions import ImproperlyConfigured
+
+from zonewarden.envconf import (
+    database_from_url,
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+    sqlite_database,
+)
+
+# Lets admin classes be written ModelAdmin[Model] for the type checker.
+django_stubs_ext.monkeypatch()
+
+BASE_DIR = Path(__file__).resolve().parent
+VAR_DIR = Path(env_str("ZONEWARDEN_VAR_DIR", str(Path.cwd() / "var"))).resolve()
+
+DEBUG = env_bool("ZONEWARDEN_DEBUG", False)
+# The embedded mode runs on a developer's machine without any secret configured; a production
+# deployment must set one (check --deploy says so).
+SECRET_KEY = env_str("ZONEWARDEN_SECRET_KEY", "")
+if not SECRET_KEY:
+    SECRET_KEY = "zonewarden-embedded-insecure-key-set-ZONEWARDEN_SECRET_KEY"  # noqa: S105
+ALLOWED_HOSTS = env_list("ZONEWARDEN_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "zonewarden.workdays",
+    "zonewarden.domains",
+    "zonewarden.intake",
+    "zonewarden.cases",
+    "zonewarden.jobs",
+    "zonewarden.notices",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "zonewarden.urls"
+WSGI_APPLICATION = "zonewarden.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+_database_url = env_str("DATABASE_URL", "")
+DATABASES = {
+    "default": database_from_url(_database_url, base_dir=Path.cwd())
+    if _database_url
+    else sqlite_database(VAR_DIR / "zonewarden.sqlite3")
+}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = env_str("ZONEWARDEN_LANGUAGE", "ru")
+LANGUAGES = [("kk", "Қазақша"), ("ru", "Русский"), ("en", "English")]
+TIME_ZONE = env_str("ZONEWARDEN_TIME_ZONE", "Asia/Almaty")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+
+LOGIN_URL = "admin:login"
+
+EMAIL_BACKEND = env_str("ZONEWARDEN_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+EMAIL_HOST = env_str("ZONEWARDEN_SMTP_HOST", "127.0.0.1")
+EMAIL_PORT = env_int("ZONEWARDEN_SMTP_PORT", 25, minimum=1, maximum=65535)
+EMAIL_TIMEOUT = env_int("ZONEWARDEN_SMTP_TIMEOUT", 30, minimum=1)
+
+# Production hardening; check --deploy reports what is left.
+SESSION_COOKIE_SECURE = env_bool(
+    "ZONEWARDEN_SECURE_COOKIES", not DEBUG and bool(env_str("ZONEWARDEN_SECRET_KEY", ""))
+)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_HSTS_SECONDS = env_int("ZONEWARDEN_HSTS_SECONDS", 0, minimum=0)
+
+# --- zonewarden ---------------------------------------------------------------------------
+# The registry's zones as A-label suffixes; .қаз is xn--80ao21a.
+ZONEWARDEN_ZONES = env_list("ZONEWARDEN_ZONES", ["kz", "xn--80ao21a"])
+# Country whose public holidays and government transfers make the working-day calendar.
+ZONEWARDEN_CALENDAR_COUNTRY = env_str("ZONEWARDEN_CALENDAR_COUNTRY", "KZ")
+# The CERT's mail domain: notices come From incident@ and ask for replies at info@.
+ZONEWARDEN_CERT_NAME = env_str("ZONEWARDEN_CERT_NAME", "KZ-CERT")
+ZONEWARDEN_CERT_DOMAIN = env_str("ZONEWARDEN_CERT_DOMAIN", "cert.kz")
+ZONEWARDEN_REGISTRY_NAME = env_str("ZONEWARDEN_REGISTRY_NAME", "KazNIC")
+# How long a worker may hold a claimed job before another may take it over (the first died).
+ZONEWARDEN_JOB_LEASE_SECONDS = env_int("ZONEWARDEN_JOB_LEASE_SECONDS", 300, minimum=5)
+ZONEWARDEN_TICK_SECONDS = env_int("ZONEWARDEN_TICK_SECONDS", 60, minimum=1)
+
+DEFAULT_FROM_EMAIL = f"incident@{ZONEWARDEN_CERT_DOMAIN}"
+
+if env_bool("ZONEWARDEN_TESTING", False) or "PYTEST_VERSION" in os.environ:
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+if not ZONEWARDEN_ZONES:
+    raise ImproperlyConfigured("ZONEWARDEN_ZONES is empty: name at least one zone, e.g. kz")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {"zonewarden": {"handlers": ["console"], "level": env_str("ZONEWARDEN_LOG_LEVEL", "INFO")}},
+}

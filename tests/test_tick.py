@@ -1,0 +1,140 @@
+"""The clock: reminders, escalation and late deadlines fall due in working days, once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from io import StringIO
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+
+from tests.conftest import almaty
+from zonewarden.cases import workflow
+from zonewarden.cases.models import Case, CaseEvent, Policy, State
+from zonewarden.cases.tick import tick
+from zonewarden.jobs.models import Job
+from zonewarden.jobs.queue import run_due_jobs
+
+pytestmark = pytest.mark.django_db
+ANALYST = "user:analyst"
+
+
+def notified(make_case: Callable[..., Case], at: dt.datetime) -> Case:
+    case = workflow.confirm(make_case(at), actor=ANALYST, at=at)
+    run_due_jobs(at, worker="test")
+    case.refresh_from_db()
+    assert case.notices_sent == 1
+    return case
+
+
+def test_the_worker_sends_the_first_notice_and_starts_the_clock(make_case: Callable[..., Case]) -> None:
+    sent = almaty(2026, 3, 19, 11)
+    case = notified(make_case, sent)
+    [message] = mail.outbox
+    assert message.to == ["admin@example.kz"]
+    assert message.from_email == "incident@cert.kz"
+    assert message.reply_to == ["info@cert.kz"]
+    assert case.domain_id in message.subject
+    assert f"http://{case.domain_id}/login.php" in message.body
+    assert "2026-03-27" in message.body  # 3 working days after 19 March, past the weekend and Nauryz
+    assert case.owner_deadline == almaty(2026, 3, 28)
+
+
+def test_a_reminder_waits_for_working_days(make_case: Callable[..., Case]) -> None:
+    case = notified(make_case, almaty(2026, 3, 19, 11))
+    assert tick(almaty(2026, 3, 27, 23, 59)).actions == {}
+    summary = tick(almaty(2026, 3, 28, 0, 0))
+    assert summary.actions == {"reminder_due": 1}
+    assert Job.objects.filter(case=case, kind="notice.send", payload={"number": 2}).count() == 1
+
+
+def test_running_the_tick_twice_has_the_effect_of_once(make_case: Callable[..., Case]) -> None:
+    case = notified(make_case, almaty(2026, 4, 1, 11))
+    at = almaty(2026, 4, 10)
+    events = CaseEvent.objects.count()
+    first, second = tick(at), tick(at)
+    assert first.actions == {"reminder_due": 1}
+    assert second.actions == {}
+    assert CaseEvent.objects.count() == events + 1
+    assert Job.objects.filter(case=case, kind="notice.send").count() == 2
+
+
+def test_after_the_last_notice_the_case_is_due_for_escalation(make_case: Callable[..., Case]) -> None:
+    policy = Policy.current()
+    at = almaty(2026, 4, 1, 11)
+    case = notified(make_case, at)
+    for _ in range(policy.notices_before_escalation - 1):
+        at += dt.timedelta(days=7)
+        tick(at)
+        run_due_jobs(at, worker="test")
+    case.refresh_from_db()
+    assert case.notices_sent == policy.notices_before_escalation
+    at += dt.timedelta(days=7)
+    assert tick(at).actions == {"escalation_due": 1}
+    case.refresh_from_db()
+    assert case.state == State.NOTIFYING
+    assert case.escalation_due_at == at
+    assert len(mail.outbox) == policy.notices_before_escalation
+    assert tick(at + dt.timedelta(days=7)).actions == {}
+
+
+def test_policy_may_let_the_clock_escalate(make_case: Callable[..., Case]) -> None:
+    Policy.objects.filter(pk=Policy.current().pk).update(auto_escalate=True, notices_before_escalation=1)
+    at = almaty(2026, 4, 1, 11)
+    case = notified(make_case, at)
+    summary = tick(at + dt.timedelta(days=7))
+    assert summary.actions == {"escalation_due": 1, "escalated": 1}
+    case.refresh_from_db()
+    assert case.state == State.ESCALATED
+    assert CaseEvent.objects.get(case=case, action="case.escalated").actor == "system:tick"
+
+
+def test_a_fixed_case_gets_no_reminder(make_case: Callable[..., Case]) -> None:
+    case = notified(make_case, almaty(2026, 4, 1, 11))
+    workflow.mark_fixed(case, actor=ANALYST, at=almaty(2026, 4, 2))
+    assert tick(almaty(2026, 5, 1)).actions == {}
+
+
+def test_a_late_registry_is_flagged_once(make_case: Callable[..., Case]) -> None:
+    case = notified(make_case, almaty(2026, 4, 1, 11))
+    case = workflow.escalate(case, actor=ANALYST, at=almaty(2026, 4, 10, 17))  # Friday
+    assert case.registry_deadline == almaty(2026, 4, 14)  # end of Monday 13 April
+    assert tick(almaty(2026, 4, 13, 23)).actions == {}
+    assert tick(almaty(2026, 4, 14, 9)).actions == {"registry_late": 1}
+    assert tick(almaty(2026, 4, 15, 9)).actions == {}
+    case.refresh_from_db()
+    assert case.registry_late
+    event = CaseEvent.objects.get(case=case, action="registry.deadline_missed")
+    assert event.actor == "system:tick" and event.state_before == event.state_after == State.ESCALATED
+
+
+def test_a_late_registrar_is_flagged_after_ten_working_days(make_case: Callable[..., Case]) -> None:
+    case = notified(make_case, almaty(2026, 4, 1, 11))
+    workflow.escalate(case, actor=ANALYST, at=almaty(2026, 4, 10, 9))
+    case = workflow.record_suspension(case, actor="user:registry", at=almaty(2026, 4, 13, 10))
+    # Ten working days from Monday 13 April: 14-17, 20-24, 27 April.
+    assert case.registrar_deadline == almaty(2026, 4, 28)
+    assert tick(almaty(2026, 4, 27, 18)).actions == {}
+    assert tick(almaty(2026, 4, 28, 0, 1)).actions == {"registrar_late": 1}
+
+
+def test_tick_command_replays_a_given_time(make_case: Callable[..., Case]) -> None:
+    notified(make_case, almaty(2026, 4, 1, 11))
+    out = StringIO()
+    call_command("tick", "--at", "2026-04-10T09:00", stdout=out)
+    assert "reminder_due 1" in out.getvalue()
+    assert "2026-04-10T09:00:00+05:00" in out.getvalue()
+
+
+def test_a_notice_to_nobody_fails_for_good_with_a_reason(
+    make_domain: Callable[..., object], make_case: Callable[..., Case]
+) -> None:
+    at = almaty(2026, 4, 1, 11)
+    case = workflow.confirm(make_case(at, domain=make_domain(email="")), actor=ANALYST, at=at)
+    summary = run_due_jobs(at, worker="test")
+    assert (summary.done, summary.failed) == (0, 1)
+    job = Job.objects.get(case=case)
+    assert job.state == Job.State.FAILED
+    assert "no administrative contact e-mail" in job.last_error
