@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import secrets
+import signal
 import subprocess
 import sys
 from argparse import ArgumentParser
+from types import FrameType
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -30,6 +32,12 @@ class Command(BaseCommand):
             password = secrets.token_urlsafe(12)
             users.objects.create_superuser("admin", "", password)
             login = f"log in as admin with the one-time password {password} (shown only now: change it)"
+
+        def interrupt(signum: int, frame: FrameType | None) -> None:
+            raise KeyboardInterrupt
+
+        # A SIGTERM (from a service manager or `timeout`) stops both children like Ctrl-C does.
+        signal.signal(signal.SIGTERM, interrupt)
         command = [sys.executable, "-m", "zonewarden"]
         # Our own interpreter and module, with fixed arguments.
         worker = subprocess.Popen([*command, "worker"])  # noqa: S603
