@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from zonewarden.bulkinsert import insert_rows
 from zonewarden.cases.models import AuditHead, CaseEvent
 
 GENESIS_HASH = "0" * 64
@@ -32,7 +33,7 @@ def event_hash(
     prev_hash: str,
 ) -> str:
     """Return the SHA-256 of an event's content and the hash before it."""
-    payload = json.dumps(
+    return _digest(
         [
             seq,
             case_id,
@@ -44,11 +45,12 @@ def event_hash(
             state_after,
             detail,
             prev_hash,
-        ],
-        sort_keys=True,
-        ensure_ascii=False,
-        separators=(",", ":"),
+        ]
     )
+
+
+def _digest(content: list[Any]) -> str:
+    payload = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
@@ -77,23 +79,45 @@ def lock_head() -> AuditHead:
     return head
 
 
-def append_events(head: AuditHead, drafts: Iterable[dict[str, Any]]) -> list[CaseEvent]:
-    """Chain and store events after `head` (locked by the caller), moving the head on."""
-    events = []
+_EVENT_COLUMNS = (
+    "seq",
+    "case_id",
+    "actor",
+    "action",
+    "grounds",
+    "at",
+    "state_before",
+    "state_after",
+    "detail",
+    "prev_hash",
+    "hash",
+)
+
+
+def append_events(head: AuditHead, drafts: Iterable[dict[str, Any]]) -> int:
+    """Chain and store events after `head` (locked by the caller), moving the head on.
+
+    Returns how many were stored; they are ``head.seq - count + 1`` … ``head.seq`` afterwards.
+    """
+    rows = []
     seq, prev = head.seq, head.hash
+    times: dict[dt.datetime, str] = {}  # a batch's events mostly share one time
     for draft in drafts:
         seq += 1
-        fields = {**draft, "seq": seq, "prev_hash": prev}
-        digest = event_hash(**fields)
-        case_id = fields.pop("case_id")
-        events.append(CaseEvent(case_id=case_id, hash=digest, **fields))
+        at = draft["at"]
+        stamp = times.get(at) or times.setdefault(at, _canonical_time(at))
+        case_id, actor, action, grounds = draft["case_id"], draft["actor"], draft["action"], draft["grounds"]
+        before, after, detail = draft["state_before"], draft["state_after"], draft["detail"]
+        digest = _digest([seq, case_id, actor, action, grounds, stamp, before, after, detail, prev])
+        # In the order of _EVENT_COLUMNS.
+        rows.append((seq, case_id, actor, action, grounds, at, before, after, detail, prev, digest))
         prev = digest
-    if not events:
-        return events
-    CaseEvent.objects.bulk_create(events)
+    if not rows:
+        return 0
+    insert_rows(CaseEvent, _EVENT_COLUMNS, rows)
     AuditHead.objects.filter(pk=head.pk).update(seq=seq, hash=prev)
     head.seq, head.hash = seq, prev
-    return events
+    return len(rows)
 
 
 @dataclass(frozen=True)

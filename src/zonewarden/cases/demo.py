@@ -189,9 +189,9 @@ def run_demo(
         for _ in range(reports):
             arrivals += _report(rng, registry, categories, day)
         if arrivals:
-            cases = workflow.open_cases({i.domain_id for i in arrivals}, actor="system:intake", at=day)
+            cases = workflow.open_case_ids({i.domain_id for i in arrivals}, actor="system:intake", at=day)
             for incident in arrivals:
-                Incident.objects.filter(pk=incident.pk).update(case=cases[incident.domain_id])
+                Incident.objects.filter(pk=incident.pk).update(case_id=cases[incident.domain_id])
         if working:
             later = day + dt.timedelta(hours=2)
             _work_the_queues(rng, later, analyst, operator)

@@ -16,6 +16,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.utils import timezone
 
+from zonewarden.bulkinsert import insert_rows, select_in
 from zonewarden.cases.audit import append_events, lock_head
 from zonewarden.cases.models import OPEN_STATES, Case, CaseEvent, LegalGround, Policy, State
 from zonewarden.domains.models import Domain
@@ -87,7 +88,7 @@ def record_event(
 ) -> CaseEvent:
     """Append one event to the audit chain; call inside the operation's transaction."""
     head = lock_head()
-    [event] = append_events(
+    append_events(
         head,
         [
             {
@@ -102,7 +103,7 @@ def record_event(
             }
         ],
     )
-    return event
+    return CaseEvent.objects.get(seq=head.seq)
 
 
 def _copy_into(target: Case, source: Case) -> None:
@@ -154,35 +155,41 @@ def _set_incidents(case: Case, status: str, *, only: Iterable[str] | None = None
     return incidents.update(status=status)
 
 
-def open_cases(
+def open_case_ids(
     domains: Iterable[str],
     *,
     actor: Actor,
     at: dt.datetime | None = None,
     detail: dict[str, Any] | None = None,
-) -> dict[str, Case]:
-    """Return the open case of each named domain, opening a recorded one where there is none."""
+    opened: set[str] | None = None,
+) -> dict[str, int]:
+    """Return the id of each named domain's open case, opening a recorded one where there is none.
+
+    Built for intake's batches: a few queries whatever the number of names. The names of the
+    domains whose case was opened here are added to ``opened`` when given.
+    """
     moment = at or timezone.now()
     names = sorted(set(domains))
-    result: dict[str, Case] = {}
+    result: dict[str, int] = {}
     with transaction.atomic():
-        for existing in Case.objects.filter(domain_id__in=names, state__in=OPEN_STATES):
-            result[existing.domain_id] = existing
+        open_states = [str(state) for state in OPEN_STATES]
+        result.update(select_in(Case, ("domain_id", "id"), "domain_id", names, also=("state", open_states)))
         missing = [name for name in names if name not in result]
         if not missing:
             return result
         head = lock_head()
-        created = Case.objects.bulk_create(
-            [Case(domain_id=name, state=State.RECORDED, opened_at=moment) for name in missing]
+        insert_rows(
+            Case, ("domain_id", "state", "opened_at"), ((name, State.RECORDED, moment) for name in missing)
         )
-        if any(case.pk is None for case in created):  # SQLite before 3.35 returns no ids
-            created = list(Case.objects.filter(domain_id__in=missing, state=State.RECORDED))
+        created = dict(
+            select_in(Case, ("domain_id", "id"), "domain_id", missing, also=("state", open_states))
+        )
         label = actor_label(actor)
         append_events(
             head,
-            [
+            (
                 {
-                    "case_id": case.pk,
+                    "case_id": created[name],
                     "actor": label,
                     "action": "case.opened",
                     "grounds": "",
@@ -191,18 +198,46 @@ def open_cases(
                     "state_after": State.RECORDED,
                     "detail": detail or {},
                 }
-                for case in created
+                for name in missing
+            ),
+        )
+        result.update(created)
+        if opened is not None:
+            opened.update(missing)
+    return result
+
+
+def record_incidents_added(
+    counts: dict[int, int], *, actor: Actor, at: dt.datetime | None = None, source: str = ""
+) -> None:
+    """Note on each open case how many new incidents joined it (its state does not change)."""
+    moment = at or timezone.now()
+    label = actor_label(actor)
+    with transaction.atomic():
+        states = dict(Case.objects.filter(pk__in=list(counts)).values_list("pk", "state"))
+        head = lock_head()
+        append_events(
+            head,
+            [
+                {
+                    "case_id": case_id,
+                    "actor": label,
+                    "action": "case.incidents_added",
+                    "grounds": "",
+                    "at": moment,
+                    "state_before": states[case_id],
+                    "state_after": states[case_id],
+                    "detail": {"incidents": count, "source": source},
+                }
+                for case_id, count in sorted(counts.items())
             ],
         )
-        for case in created:
-            result[case.domain_id] = case
-    return result
 
 
 def open_case(domain: Domain | str, *, actor: Actor, at: dt.datetime | None = None) -> Case:
     """Return the domain's open case, opening a recorded one if it has none."""
     name = domain if isinstance(domain, str) else domain.name
-    return open_cases([name], actor=actor, at=at)[name]
+    return Case.objects.get(pk=open_case_ids([name], actor=actor, at=at)[name])
 
 
 def confirm(case: Case, *, actor: Actor, at: dt.datetime | None = None) -> Case:
