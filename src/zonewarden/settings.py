@@ -38,13 +38,26 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
     "zonewarden.workdays",
     "zonewarden.domains",
     "zonewarden.intake",
     "zonewarden.cases",
     "zonewarden.jobs",
     "zonewarden.notices",
+    "zonewarden.api",
 ]
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+}
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -118,6 +131,12 @@ SECURE_HSTS_SECONDS = env_int("ZONEWARDEN_HSTS_SECONDS", 0, minimum=0)
 # --- zonewarden ---------------------------------------------------------------------------
 # The registry's zones as A-label suffixes; .қаз is xn--80ao21a.
 ZONEWARDEN_ZONES = env_list("ZONEWARDEN_ZONES", ["kz", "xn--80ao21a"])
+# Incidents from these sources (ingest --source LABEL) are confirmed without an analyst.
+ZONEWARDEN_TRUSTED_SOURCES = env_list("ZONEWARDEN_TRUSTED_SOURCES", [])
+# A feed file larger than this is refused before it is read.
+ZONEWARDEN_INGEST_MAX_BYTES = env_int("ZONEWARDEN_INGEST_MAX_BYTES", 1 << 30, minimum=1024)
+# From this size on, `ingest` parses a file in a second process while it stores (uses two cores).
+ZONEWARDEN_INGEST_PARALLEL_BYTES = env_int("ZONEWARDEN_INGEST_PARALLEL_BYTES", 8 << 20, minimum=0)
 # Country whose public holidays and government transfers make the working-day calendar.
 ZONEWARDEN_CALENDAR_COUNTRY = env_str("ZONEWARDEN_CALENDAR_COUNTRY", "KZ")
 # The CERT's mail domain: notices come From incident@ and ask for replies at info@.

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.http import HttpRequest
 
-from zonewarden.intake.models import Category, Incident
+from zonewarden.intake.models import Category, Incident, Ingest
 
 
 @admin.register(Category)
@@ -18,3 +19,14 @@ class IncidentAdmin(admin.ModelAdmin[Incident]):
     raw_id_fields = ["domain", "case"]
     list_select_related = ["category"]
     date_hierarchy = "last_seen"
+
+
+@admin.register(Ingest)
+class IngestAdmin(admin.ModelAdmin[Ingest]):
+    list_display = ["started_at", "file_name", "format", "source", "counts", "rejected_total", "actor"]
+    list_filter = ["format", "source"]
+    search_fields = ["file_name", "sha256"]
+    readonly_fields = [f.name for f in Ingest._meta.concrete_fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

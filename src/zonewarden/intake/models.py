@@ -38,7 +38,8 @@ class Incident(models.Model):
         GONE = "gone", "gone"
 
     key = models.CharField(max_length=64, unique=True, help_text="SHA-256 of category and normalized URL")
-    domain = models.ForeignKey(Domain, on_delete=models.PROTECT, related_name="incidents")
+    # Indexed through the (domain, status) index below, which serves look-ups by domain alone too.
+    domain = models.ForeignKey(Domain, on_delete=models.PROTECT, related_name="incidents", db_index=False)
     url = models.TextField()
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="incidents")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.REPORTED)
@@ -57,3 +58,27 @@ class Incident(models.Model):
 
     def __str__(self) -> str:
         return f"{self.category_id}: {self.url}"
+
+
+class Ingest(models.Model):
+    """One file taken in: what it was, what came of each row, who brought it and when."""
+
+    file_name = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    size = models.PositiveBigIntegerField(default=0)
+    format = models.CharField(max_length=32)
+    source = models.CharField(max_length=64)
+    counts = models.JSONField(
+        default=dict, help_text="read, rejected, no_domain, outside_zone, in_zone, new, duplicate"
+    )
+    rejected_rows = models.JSONField(default=list, help_text='[{"line": N, "reason": "…"}]')
+    rejected_total = models.PositiveIntegerField(default=0)
+    actor = models.CharField(max_length=150)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.format}, {self.started_at:%Y-%m-%d %H:%M})"
