@@ -16,14 +16,22 @@ from zonewarden.cases.models import Case, CaseEvent, Policy, State
 from zonewarden.cases.tick import tick
 from zonewarden.jobs.models import Job
 from zonewarden.jobs.queue import run_due_jobs
+from zonewarden.notices.models import Notice
+from zonewarden.notices.outbox import send_due
 
 pytestmark = pytest.mark.django_db
 ANALYST = "user:analyst"
 
 
+def work(at: dt.datetime) -> None:
+    """What the worker does in one round: the jobs, then the outbox."""
+    run_due_jobs(at, worker="test")
+    send_due(at, worker="test")
+
+
 def notified(make_case: Callable[..., Case], at: dt.datetime) -> Case:
     case = workflow.confirm(make_case(at), actor=ANALYST, at=at)
-    run_due_jobs(at, worker="test")
+    work(at)
     case.refresh_from_db()
     assert case.notices_sent == 1
     return case
@@ -37,7 +45,8 @@ def test_the_worker_sends_the_first_notice_and_starts_the_clock(make_case: Calla
     assert message.from_email == "incident@cert.kz"
     assert message.reply_to == ["info@cert.kz"]
     assert case.domain_id in message.subject
-    assert f"http://{case.domain_id}/login.php" in message.body
+    # Shown defanged, so that nobody opens it by a click.
+    assert f"hxxp://{case.domain_id.replace('.', '[.]')}/login.php" in message.body
     assert "2026-03-27" in message.body  # 3 working days after 19 March, past the weekend and Nauryz
     assert case.owner_deadline == almaty(2026, 3, 28)
 
@@ -68,7 +77,7 @@ def test_after_the_last_notice_the_case_is_due_for_escalation(make_case: Callabl
     for _ in range(policy.notices_before_escalation - 1):
         at += dt.timedelta(days=7)
         tick(at)
-        run_due_jobs(at, worker="test")
+        work(at)
     case.refresh_from_db()
     assert case.notices_sent == policy.notices_before_escalation
     at += dt.timedelta(days=7)
@@ -133,8 +142,11 @@ def test_a_notice_to_nobody_fails_for_good_with_a_reason(
 ) -> None:
     at = almaty(2026, 4, 1, 11)
     case = workflow.confirm(make_case(at, domain=make_domain(email="")), actor=ANALYST, at=at)
-    summary = run_due_jobs(at, worker="test")
-    assert (summary.done, summary.failed) == (0, 1)
-    job = Job.objects.get(case=case)
-    assert job.state == Job.State.FAILED
-    assert "no administrative contact e-mail" in job.last_error
+    work(at)
+    notice = Notice.objects.get(case=case)
+    assert notice.state == Notice.State.FAILED
+    assert "no administrative contact e-mail" in notice.last_error
+    assert case.events.filter(action="notice.no_address").count() == 1
+    assert len(mail.outbox) == 0
+    case.refresh_from_db()
+    assert case.notices_sent == 0

@@ -115,11 +115,33 @@ STATIC_ROOT = VAR_DIR / "static"
 
 LOGIN_URL = "admin:login"
 
-EMAIL_BACKEND = env_str("ZONEWARDEN_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
-EMAIL_FILE_PATH = str(VAR_DIR / "mail")
-EMAIL_HOST = env_str("ZONEWARDEN_SMTP_HOST", "127.0.0.1")
+# Without ZONEWARDEN_SMTP_HOST mail goes to the embedded sink (kept in the database, shown at
+# /mail/); with it, through SMTP. ZONEWARDEN_EMAIL_BACKEND overrides both.
+_SMTP_HOST = env_str("ZONEWARDEN_SMTP_HOST", "")
+EMAIL_BACKEND = env_str(
+    "ZONEWARDEN_EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend" if _SMTP_HOST else "zonewarden.notices.sink.SinkBackend",
+)
+EMAIL_HOST = _SMTP_HOST or "127.0.0.1"
 EMAIL_PORT = env_int("ZONEWARDEN_SMTP_PORT", 25, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env_str("ZONEWARDEN_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = env_str("ZONEWARDEN_SMTP_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("ZONEWARDEN_SMTP_STARTTLS", False)
 EMAIL_TIMEOUT = env_int("ZONEWARDEN_SMTP_TIMEOUT", 30, minimum=1)
+
+# --- notices (issue 4) ---
+# The languages of a notice, in order (Kazakh and Russian, English below); per address in admin.
+ZONEWARDEN_NOTICE_LANGUAGES = env_list("ZONEWARDEN_NOTICE_LANGUAGES", ["kk", "ru", "en"])
+# Where links in notices point: the address of this system as owners reach it.
+ZONEWARDEN_BASE_URL = env_str("ZONEWARDEN_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# How long the owner's link in a notice stays valid.
+ZONEWARDEN_OWNER_LINK_DAYS = env_int("ZONEWARDEN_OWNER_LINK_DAYS", 90, minimum=1)
+# An address that gets a blind copy of every notice (the CERT's archive); when the archive's
+# Maildir is polled, its copy proves a notice went out even if the worker died right after.
+ZONEWARDEN_NOTICE_ARCHIVE = env_str("ZONEWARDEN_NOTICE_ARCHIVE", "")
+# How long a worker may talk to the SMTP server about one notice before the notice is taken
+# to be unconfirmed (the worker died): never sent again without proof or an analyst.
+ZONEWARDEN_SEND_LEASE_SECONDS = env_int("ZONEWARDEN_SEND_LEASE_SECONDS", 600, minimum=5)
 
 # Production hardening; check --deploy reports what is left.
 SESSION_COOKIE_SECURE = env_bool(

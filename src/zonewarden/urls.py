@@ -6,6 +6,9 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from zonewarden.cases.views import owner_case
+from zonewarden.notices import views as notice_views
+
 admin.site.site_header = "zonewarden"
 admin.site.site_title = "zonewarden"
 
@@ -13,4 +16,7 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
     path("api/", include("zonewarden.api.urls")),
+    path("owner/<str:token>/", owner_case, name="owner-case"),
+    path("mail/", notice_views.sink_list, name="sink"),
+    path("mail/<int:pk>/", notice_views.sink_message, name="sink-message"),
 ]

@@ -22,6 +22,7 @@ from zonewarden.cases.tick import tick
 from zonewarden.domains.models import Contact, Domain, Registrar
 from zonewarden.intake.models import Category, Incident
 from zonewarden.jobs.queue import run_due_jobs
+from zonewarden.notices.outbox import send_due
 from zonewarden.workdays.calendar import WorkingCalendar
 
 DEMO_MARK = "demo-"
@@ -197,6 +198,7 @@ def run_demo(
             _work_the_queues(rng, later, analyst, operator)
         tick(day + dt.timedelta(hours=1))
         run_due_jobs(day + dt.timedelta(hours=1, minutes=5), worker="demo")
+        send_due(day + dt.timedelta(hours=1, minutes=6), worker="demo")
         day += dt.timedelta(days=1)
         if day.day == 1:
             progress(f"  replayed up to {day.date().isoformat()}")

@@ -273,11 +273,19 @@ def reject(case: Case, *, actor: Actor, reason: str, at: dt.datetime | None = No
 
 
 def record_notice_sent(
-    case: Case, *, number: int, actor: Actor, at: dt.datetime | None = None, message_id: str = ""
+    case: Case,
+    *,
+    number: int,
+    actor: Actor,
+    at: dt.datetime | None = None,
+    message_id: str = "",
+    owner_deadline: dt.datetime | None = None,
 ) -> Case:
     """Record that notice number `number` went out at `at`; the owner's clock runs from then.
 
-    Recording the same notice twice changes nothing, so a worker that retries after a crash is safe.
+    `owner_deadline` is the deadline the notice states, when it was counted already; otherwise it
+    is counted from `at`. Recording the same notice twice changes nothing, so a worker that retries
+    after a crash is safe.
     """
     policy = Policy.current()
 
@@ -290,7 +298,7 @@ def record_notice_sent(
             )
         locked.notices_sent = number
         locked.last_notice_at = moment
-        locked.owner_deadline = WorkingCalendar.load().deadline_after(
+        locked.owner_deadline = owner_deadline or WorkingCalendar.load().deadline_after(
             moment, policy.notice_interval_working_days
         )
         locked.next_due_at = locked.owner_deadline

@@ -15,10 +15,14 @@ from django.utils import timezone
 
 from zonewarden.cases.tick import tick
 from zonewarden.jobs.queue import run_due_jobs, worker_name
+from zonewarden.notices.outbox import send_due
 
 
 class Command(BaseCommand):
-    help = "Run the tick every minute and perform queued jobs; several workers may share one PostgreSQL."
+    help = (
+        "Run the tick every minute, perform queued jobs and send the outbox; several workers may share "
+        "one PostgreSQL."
+    )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--once", action="store_true", help="tick and drain the due jobs once, then exit")
@@ -45,6 +49,9 @@ class Command(BaseCommand):
             ran = run_due_jobs(timezone.now(), worker=name)
             if ran.done or ran.failed:
                 self.stdout.write(f"jobs: {ran.done} done, {ran.failed} failed")
+            mail = send_due(timezone.now(), worker=name)
+            if mail:
+                self.stdout.write(f"notices: {mail}")
             if options["once"]:
                 break
             time.sleep(options["poll"])
