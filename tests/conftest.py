@@ -28,6 +28,7 @@ def defaults(db: None) -> None:
     for module in (
         "zonewarden.cases.migrations.0002_default_grounds",
         "zonewarden.intake.migrations.0002_default_categories",
+        "zonewarden.checks.migrations.0002_default_rules",
     ):
         importlib.import_module(module).forwards(apps, None)
 

@@ -64,7 +64,7 @@ def test_two_ticks_at_once_move_each_due_case_once(make_case: Callable[..., Case
         CaseEvent.objects.filter(action="case.reminder_due").values_list("case_id", flat=True)
     )
     assert reminders == Counter({case.pk: 1 for case in cases})
-    assert Job.objects.filter(kind="notice.send", payload={"number": 2}).count() == 40
+    assert Job.objects.filter(kind="check.case", payload={"purpose": "reminder", "number": 2}).count() == 40
     assert verify_chain().ok
 
 

@@ -14,6 +14,7 @@ from tests.conftest import almaty
 from zonewarden.cases import workflow
 from zonewarden.cases.models import Case, CaseEvent, Policy, State
 from zonewarden.cases.tick import tick
+from zonewarden.checks.models import Check
 from zonewarden.jobs.models import Job
 from zonewarden.jobs.queue import run_due_jobs
 from zonewarden.notices.models import Notice
@@ -51,12 +52,24 @@ def test_the_worker_sends_the_first_notice_and_starts_the_clock(make_case: Calla
     assert case.owner_deadline == almaty(2026, 3, 28)
 
 
-def test_a_reminder_waits_for_working_days(make_case: Callable[..., Case]) -> None:
+def test_a_reminder_waits_for_working_days_and_a_check(make_case: Callable[..., Case]) -> None:
     case = notified(make_case, almaty(2026, 3, 19, 11))
     assert tick(almaty(2026, 3, 27, 23, 59)).actions == {}
-    summary = tick(almaty(2026, 3, 28, 0, 0))
+    at = almaty(2026, 3, 28, 0, 0)
+    summary = tick(at)
     assert summary.actions == {"reminder_due": 1}
+    # The incident is checked first; only when it is still there does the reminder follow.
+    assert (
+        Job.objects.filter(case=case, kind="check.case", payload={"purpose": "reminder", "number": 2}).count()
+        == 1
+    )
+    assert not Job.objects.filter(case=case, kind="notice.send", payload={"number": 2}).exists()
+    work(at)
+    check = Check.objects.get(incident__case=case, purpose="reminder")
+    assert check.verdict == "unreachable"  # the test's names do not resolve, which is not "fixed"
     assert Job.objects.filter(case=case, kind="notice.send", payload={"number": 2}).count() == 1
+    case.refresh_from_db()
+    assert case.notices_sent == 2
 
 
 def test_running_the_tick_twice_has_the_effect_of_once(make_case: Callable[..., Case]) -> None:
@@ -67,7 +80,7 @@ def test_running_the_tick_twice_has_the_effect_of_once(make_case: Callable[..., 
     assert first.actions == {"reminder_due": 1}
     assert second.actions == {}
     assert CaseEvent.objects.count() == events + 1
-    assert Job.objects.filter(case=case, kind="notice.send").count() == 2
+    assert Job.objects.filter(case=case, kind="check.case").count() == 1
 
 
 def test_after_the_last_notice_the_case_is_due_for_escalation(make_case: Callable[..., Case]) -> None:
@@ -81,7 +94,8 @@ def test_after_the_last_notice_the_case_is_due_for_escalation(make_case: Callabl
     case.refresh_from_db()
     assert case.notices_sent == policy.notices_before_escalation
     at += dt.timedelta(days=7)
-    assert tick(at).actions == {"escalation_due": 1}
+    assert tick(at).actions == {"escalation_check_due": 1}
+    work(at)
     case.refresh_from_db()
     assert case.state == State.NOTIFYING
     assert case.escalation_due_at == at
@@ -93,8 +107,8 @@ def test_policy_may_let_the_clock_escalate(make_case: Callable[..., Case]) -> No
     Policy.objects.filter(pk=Policy.current().pk).update(auto_escalate=True, notices_before_escalation=1)
     at = almaty(2026, 4, 1, 11)
     case = notified(make_case, at)
-    summary = tick(at + dt.timedelta(days=7))
-    assert summary.actions == {"escalation_due": 1, "escalated": 1}
+    assert tick(at + dt.timedelta(days=7)).actions == {"escalation_check_due": 1}
+    work(at + dt.timedelta(days=7))
     case.refresh_from_db()
     assert case.state == State.ESCALATED
     assert CaseEvent.objects.get(case=case, action="case.escalated").actor == "system:tick"

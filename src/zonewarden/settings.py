@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "zonewarden.cases",
     "zonewarden.jobs",
     "zonewarden.notices",
+    "zonewarden.checks",
     "zonewarden.api",
 ]
 
@@ -143,6 +144,26 @@ ZONEWARDEN_NOTICE_ARCHIVE = env_str("ZONEWARDEN_NOTICE_ARCHIVE", "")
 # to be unconfirmed (the worker died): never sent again without proof or an analyst.
 ZONEWARDEN_SEND_LEASE_SECONDS = env_int("ZONEWARDEN_SEND_LEASE_SECONDS", 600, minimum=5)
 
+# --- re-checks (issue 5) ---
+# Names, addresses or CIDR blocks the checker may reach although they are not public (tests
+# allow their loopback server); everything private, loopback, link-local … is refused.
+ZONEWARDEN_CHECK_ALLOW = env_list("ZONEWARDEN_CHECK_ALLOW", [])
+# A static table of "name=address" entries consulted before DNS; ZONEWARDEN_CHECK_DNS=false
+# makes every other name unresolvable (the demo and the tests never look names up).
+ZONEWARDEN_CHECK_HOSTS = env_list("ZONEWARDEN_CHECK_HOSTS", [])
+ZONEWARDEN_CHECK_DNS = env_bool("ZONEWARDEN_CHECK_DNS", True)
+ZONEWARDEN_CHECK_TIMEOUT = env_int("ZONEWARDEN_CHECK_TIMEOUT", 15, minimum=1)
+ZONEWARDEN_CHECK_MAX_BYTES = env_int("ZONEWARDEN_CHECK_MAX_BYTES", 2 << 20, minimum=1024)
+ZONEWARDEN_CHECK_EVIDENCE_BYTES = env_int("ZONEWARDEN_CHECK_EVIDENCE_BYTES", 8192, minimum=0)
+ZONEWARDEN_CHECK_MAX_REDIRECTS = env_int("ZONEWARDEN_CHECK_MAX_REDIRECTS", 5, minimum=0)
+ZONEWARDEN_CHECK_CONCURRENCY = env_int("ZONEWARDEN_CHECK_CONCURRENCY", 100, minimum=1)
+ZONEWARDEN_CHECK_PER_HOST = env_int("ZONEWARDEN_CHECK_PER_HOST", 4, minimum=1)
+ZONEWARDEN_CHECK_USER_AGENT = env_str(
+    "ZONEWARDEN_CHECK_USER_AGENT", "zonewarden/0.1 (incident re-check by {cert}; +mailto:info@{domain})"
+)
+ZONEWARDEN_CHECK_SCREENSHOTS = env_bool("ZONEWARDEN_CHECK_SCREENSHOTS", False)
+ZONEWARDEN_CHROMIUM = env_str("ZONEWARDEN_CHROMIUM", "/usr/bin/chromium")
+
 # Production hardening; check --deploy reports what is left.
 SESSION_COOKIE_SECURE = env_bool(
     "ZONEWARDEN_SECURE_COOKIES", not DEBUG and bool(env_str("ZONEWARDEN_SECRET_KEY", ""))
@@ -170,10 +191,14 @@ ZONEWARDEN_JOB_LEASE_SECONDS = env_int("ZONEWARDEN_JOB_LEASE_SECONDS", 300, mini
 ZONEWARDEN_TICK_SECONDS = env_int("ZONEWARDEN_TICK_SECONDS", 60, minimum=1)
 
 DEFAULT_FROM_EMAIL = f"incident@{ZONEWARDEN_CERT_DOMAIN}"
+ZONEWARDEN_CHECK_USER_AGENT = ZONEWARDEN_CHECK_USER_AGENT.format(
+    cert=ZONEWARDEN_CERT_NAME, domain=ZONEWARDEN_CERT_DOMAIN
+)
 
 if env_bool("ZONEWARDEN_TESTING", False) or "PYTEST_VERSION" in os.environ:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    ZONEWARDEN_CHECK_DNS = False  # tests name the hosts they serve; nothing is looked up
 
 if not ZONEWARDEN_ZONES:
     raise ImproperlyConfigured("ZONEWARDEN_ZONES is empty: name at least one zone, e.g. kz")

@@ -70,6 +70,11 @@ class Policy(models.Model):
     auto_escalate = models.BooleanField(
         default=False, help_text="Let the clock escalate cases due for escalation without an analyst"
     )
+    unreachable_counts_as_fixed = models.BooleanField(
+        default=False,
+        help_text="Count a site that no longer resolves or refuses connections as fixed "
+        "(off: it is still there, as it may come back)",
+    )
     escalation_ground = models.ForeignKey(
         LegalGround,
         on_delete=models.PROTECT,
@@ -116,6 +121,9 @@ class Case(models.Model):
     registry_deadline = models.DateTimeField(null=True, blank=True)
     registry_late = models.BooleanField(default=False)
     suspended_at = models.DateTimeField(null=True, blank=True)
+    fix_verified_at = models.DateTimeField(
+        null=True, blank=True, help_text="When re-checks found every incident gone while suspended"
+    )
     registrar_deadline = models.DateTimeField(null=True, blank=True)
     registrar_late = models.BooleanField(default=False)
     closed_at = models.DateTimeField(null=True, blank=True)

@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from zonewarden.cases import workflow
 from zonewarden.cases.models import Case, Policy, State
-from zonewarden.jobs.queue import enqueue
+from zonewarden.checks.models import Purpose
+from zonewarden.checks.schedule import queue_check
 
 log = logging.getLogger("zonewarden.tick")
 TICK_ACTOR = "system:tick"
@@ -49,24 +50,17 @@ def _flag(case: Case, action: str, at: dt.datetime, detail: dict[str, object]) -
 
 
 def _move_notifying(case: Case, at: dt.datetime, policy: Policy) -> str:
+    """The owner's deadline passed: check the incidents first; the check queues what follows."""
+    case.next_due_at = None
+    case.save(update_fields=["next_due_at", "updated_at"])
     if case.notices_sent < policy.notices_before_escalation:
         number = case.notices_sent + 1
-        case.next_due_at = None
-        case.save(update_fields=["next_due_at", "updated_at"])
-        enqueue(
-            "notice.send",
-            at=at,
-            case_id=case.pk,
-            payload={"number": number},
-            dedupe_key=f"notice:{case.pk}:{number}",
-        )
+        queue_check(case, purpose=Purpose.REMINDER, at=at, number=number)
         _flag(case, "case.reminder_due", at, {"number": number})
         return "reminder_due"
-    case.escalation_due_at = at
-    case.next_due_at = None
-    case.save(update_fields=["escalation_due_at", "next_due_at", "updated_at"])
-    _flag(case, "case.escalation_due", at, {"notices_sent": case.notices_sent})
-    return "escalation_due"
+    queue_check(case, purpose=Purpose.ESCALATION, at=at)
+    _flag(case, "case.escalation_check_due", at, {"notices_sent": case.notices_sent})
+    return "escalation_check_due"
 
 
 def _move_one(case_id: int, at: dt.datetime, policy: Policy) -> str | None:

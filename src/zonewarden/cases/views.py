@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from zonewarden.cases.models import State
 from zonewarden.cases.ownerlink import BadOwnerLink, case_for_token
 
 
@@ -17,6 +18,16 @@ def owner_case(request: HttpRequest, token: str) -> HttpResponse:
     except BadOwnerLink as exc:
         context["error"] = exc.reason
         return render(request, "cases/owner.html", context, status=403)
+    if request.method == "POST":
+        if case.state not in (State.NOTIFYING, State.SUSPENDED):
+            context["error"] = "this case does not wait for a fix"
+            return render(request, "cases/owner.html", context, status=409)
+        from zonewarden.checks.schedule import owner_reported_fix
+
+        owner_reported_fix(case, at=timezone.now(), note=request.POST.get("note", ""))
+        return redirect(request.path + "?reported=1")
+    context["reported"] = request.GET.get("reported") == "1"
+    context["can_report"] = case.state in (State.NOTIFYING, State.SUSPENDED)
     from zonewarden.notices.outbox import defanged, info_address
 
     incidents = [

@@ -85,12 +85,13 @@ def _claimable(now: dt.datetime) -> Q:
     return Q(state=Job.State.PENDING, due_at__lte=now) | Q(state=Job.State.RUNNING, lease_until__lt=now)
 
 
-def claim(now: dt.datetime, *, worker: str, limit: int = 20) -> list[Job]:
-    """Claim up to `limit` due jobs for `worker`; a job is claimed by exactly one worker."""
+def claim(now: dt.datetime, *, worker: str, limit: int = 20, kinds: list[str] | None = None) -> list[Job]:
+    """Claim up to `limit` due jobs (of `kinds`, or any) for `worker`; each is claimed by one worker."""
     lease = dt.timedelta(seconds=settings.ZONEWARDEN_JOB_LEASE_SECONDS)
-    candidates = list(
-        Job.objects.filter(_claimable(now)).order_by("due_at", "id").values_list("id", flat=True)[:limit]
-    )
+    due = Job.objects.filter(_claimable(now))
+    if kinds is not None:
+        due = due.filter(kind__in=kinds)
+    candidates = list(due.order_by("due_at", "id").values_list("id", flat=True)[:limit])
     claimed = []
     for job_id in candidates:
         won = Job.objects.filter(_claimable(now), pk=job_id).update(
@@ -142,14 +143,18 @@ class RunSummary:
 
 
 def run_due_jobs(
-    now: dt.datetime | None = None, *, worker: str | None = None, limit: int = 1000
+    now: dt.datetime | None = None,
+    *,
+    worker: str | None = None,
+    limit: int = 1000,
+    kinds: list[str] | None = None,
 ) -> RunSummary:
-    """Claim and perform the jobs due at `now` until none are left or `limit` is reached."""
+    """Claim and perform the jobs (of `kinds`, or any) due at `now` until none are left or `limit` is reached."""
     now = now or timezone.now()
     worker = worker or worker_name()
     summary = RunSummary()
     while summary.done + summary.failed < limit:
-        batch = claim(now, worker=worker, limit=min(20, limit - summary.done - summary.failed))
+        batch = claim(now, worker=worker, limit=min(20, limit - summary.done - summary.failed), kinds=kinds)
         if not batch:
             break
         for job in batch:

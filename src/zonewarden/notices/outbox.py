@@ -305,7 +305,7 @@ def send_one(notice: Notice, now: dt.datetime, *, worker: str, actor: str = "sys
     except (smtplib.SMTPException, OSError) as exc:
         return _failed(notice, exc, now, worker=worker, actor=actor)
     after_accept(notice)
-    confirm_sent(notice, at=now, actor=actor, how="the SMTP server accepted it")
+    confirm_sent(notice, at=now, actor=actor, how="the mail server accepted it")
     return "sent"
 
 
@@ -326,7 +326,7 @@ def confirm_sent(notice: Notice, *, at: dt.datetime, actor: str, how: str) -> bo
                 message_id=locked.message_id,
                 owner_deadline=locked.deadline,
             )
-        log.info("notice %s (%s) sent: %s", locked.pk, locked.message_id, how)
+        log.debug("notice %s (%s) sent: %s", locked.pk, locked.message_id, how)
     notice.state, notice.sent_at = Notice.State.SENT, at
     return True
 
