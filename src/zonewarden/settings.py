@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "zonewarden.jobs",
     "zonewarden.notices",
     "zonewarden.checks",
+    "zonewarden.publish",
+    "zonewarden.registry",
     "zonewarden.api",
 ]
 
@@ -186,6 +188,11 @@ ZONEWARDEN_CALENDAR_COUNTRY = env_str("ZONEWARDEN_CALENDAR_COUNTRY", "KZ")
 ZONEWARDEN_CERT_NAME = env_str("ZONEWARDEN_CERT_NAME", "KZ-CERT")
 ZONEWARDEN_CERT_DOMAIN = env_str("ZONEWARDEN_CERT_DOMAIN", "cert.kz")
 ZONEWARDEN_REGISTRY_NAME = env_str("ZONEWARDEN_REGISTRY_NAME", "KazNIC")
+# The authorized body the escalation letters also go to, and the letters' language (kk, ru, en).
+ZONEWARDEN_AUTHORITY_NAME = env_str(
+    "ZONEWARDEN_AUTHORITY_NAME", "Ministry of Digital Development, Innovation and Aerospace Industry"
+)
+ZONEWARDEN_LETTER_LANGUAGE = env_str("ZONEWARDEN_LETTER_LANGUAGE", "ru")
 # How long a worker may hold a claimed job before another may take it over (the first died).
 ZONEWARDEN_JOB_LEASE_SECONDS = env_int("ZONEWARDEN_JOB_LEASE_SECONDS", 300, minimum=5)
 ZONEWARDEN_TICK_SECONDS = env_int("ZONEWARDEN_TICK_SECONDS", 60, minimum=1)

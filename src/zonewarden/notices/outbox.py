@@ -195,6 +195,127 @@ def render_owner_notice(notice: Notice, *, at: dt.datetime) -> None:
     notice.deadline = deadline
 
 
+def _queue_rendered(
+    case: Case,
+    *,
+    kind: str,
+    key: str,
+    address: str,
+    template: str,
+    subject_words: dict[str, str],
+    extra: dict[str, Any],
+    at: dt.datetime,
+) -> Notice | None:
+    """Write a notice whose text is fixed when it is queued (registrar notices, restoration news)."""
+    if Notice.objects.filter(dedupe_key=key).exists():
+        return None
+    domain = case.domain
+    languages = languages_for(address)
+    context = {
+        "cert_name": settings.ZONEWARDEN_CERT_NAME,
+        "registry": settings.ZONEWARDEN_REGISTRY_NAME,
+        "domain": domain.unicode_name or domain.name,
+        "alabel": domain.name,
+        "date": _local_date(at),
+        "info_email": info_address(),
+        **extra,
+    }
+    sections = [
+        {"lang": lang, "text": render_to_string(f"notices/{template}/{lang}.txt", context).strip()}
+        for lang in languages
+    ]
+    subject = f"[{settings.ZONEWARDEN_CERT_NAME}] {' / '.join(subject_words[lang] for lang in languages)}: {context['domain']}"
+    notice = Notice(
+        case=case,
+        kind=kind,
+        number=1,
+        dedupe_key=key,
+        recipients=[address] if address else [],
+        languages=",".join(languages),
+        from_email=incident_address(),
+        reply_to=info_address(),
+        subject=subject,
+        body_text="\n\n" + ("\n\n" + "—" * 40 + "\n\n").join(section["text"] for section in sections) + "\n",
+        body_html=render_to_string(
+            "notices/message.html",
+            {"sections": sections, "subject": subject, "owner_url": extra.get("owner_url", "")},
+        ),
+        message_id=make_msgid(idstring=f"case{case.pk}.{kind}", domain=settings.ZONEWARDEN_CERT_DOMAIN),
+        next_attempt_at=at,
+        created_at=at,
+    )
+    if not address:
+        notice.state = Notice.State.FAILED
+        notice.last_error = f"no e-mail address for the {kind} notice of {domain.name}"
+    try:
+        with transaction.atomic():
+            notice.save()
+    except IntegrityError:
+        return None
+    return notice
+
+
+REGISTRAR_WORDS = {
+    "suspended": {
+        "kk": "Домендік атау тоқтатылды",
+        "ru": "Доменное имя приостановлено",
+        "en": "Domain name suspended",
+    },
+    "restored": {
+        "kk": "Делегация қайта жаңартылды",
+        "ru": "Делегирование возобновлено",
+        "en": "Delegation restored",
+    },
+}
+
+
+def queue_registrar_notice(case: Case, *, what: str, at: dt.datetime, actor: workflow.Actor) -> Notice | None:
+    """Tell the name's registrar that it was suspended (and by when to report) or restored."""
+    registrar = case.domain.registrar
+    policy = Policy.current()
+    deadline = case.registrar_deadline
+    extra = {
+        "what": what,
+        "grounds": "; ".join(ground.reference for ground in case.grounds.all()) or "—",
+        "deadline": _local_date(deadline - dt.timedelta(seconds=1)) if deadline else "",
+        "working_days": policy.registrar_deadline_working_days,
+    }
+    notice = _queue_rendered(
+        case,
+        kind=Notice.Kind.REGISTRAR,
+        key=f"registrar:{case.pk}:{what}:{case.suspended_at.isoformat() if case.suspended_at else ''}",
+        address=registrar.email.strip() if registrar else "",
+        template="registrar",
+        subject_words=REGISTRAR_WORDS[what],
+        extra=extra,
+        at=at,
+    )
+    if notice is not None and notice.state == Notice.State.FAILED:
+        workflow.record_event(
+            case,
+            action="notice.no_address",
+            actor=actor,
+            at=at,
+            state_before=case.state,
+            detail={"notice": notice.pk, "to": "registrar"},
+        )
+    return notice
+
+
+def queue_owner_restored(case: Case, *, at: dt.datetime, actor: workflow.Actor) -> Notice | None:
+    """Tell the owner that the delegation is back and the case is closed."""
+    return _queue_rendered(
+        case,
+        kind=Notice.Kind.OTHER,
+        key=f"restored:{case.pk}",
+        address=case.domain.notice_email.strip(),
+        template="restored",
+        subject_words=REGISTRAR_WORDS["restored"],
+        extra={},
+        at=at,
+    )
+
+
 # --- sending ---------------------------------------------------------------------------------
 
 
