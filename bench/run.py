@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-BENCHES = ["ingest"]
+BENCHES = ["ingest", "letters"]
 
 
 def main() -> None:

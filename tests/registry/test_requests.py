@@ -7,8 +7,11 @@ import hashlib
 import io
 import zipfile
 from collections.abc import Callable
+from io import StringIO
+from pathlib import Path
 
 import pytest
+from django.core.management import CommandError, call_command
 
 from tests.conftest import almaty
 from zonewarden.cases import workflow
@@ -159,3 +162,19 @@ def test_restoration_lifts_the_hold_tells_owner_and_registrar_and_closes(
     assert [kind for kind, _ in kinds].count(Notice.Kind.REGISTRAR) == 2  # suspended, then restored
     assert any(key == f"restored:{case.pk}" for _, key in kinds)
     assert verify_chain().ok
+
+
+def test_the_escalate_command_lists_and_writes_the_letter(
+    make_case: Callable[..., Case], tmp_path: Path
+) -> None:
+    case = due(make_case)
+    listing = StringIO()
+    call_command("escalate", stdout=listing)
+    assert case.domain_id in listing.getvalue()
+    out = StringIO()
+    call_command("escalate", "--all", "--out", str(tmp_path), stdout=out)
+    assert "KZ-CERT/E-2026-0001: 1 name(s)" in out.getvalue()
+    assert (tmp_path / "KZ-CERT_E-2026-0001.pdf").read_bytes().startswith(b"%PDF")
+    assert (tmp_path / "KZ-CERT_E-2026-0001.docx").exists()
+    with pytest.raises(CommandError, match="nothing is due"):
+        call_command("escalate", "--all", "--out", str(tmp_path), stdout=StringIO())
