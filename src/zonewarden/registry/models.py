@@ -82,3 +82,13 @@ class RegistrarReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.registrar} on {self.case.domain_id} ({self.filed_at:%Y-%m-%d})"
+
+
+class RegistrarUser(models.Model):
+    """A user who acts for one registrar: sees that registrar's suspended names only."""
+
+    user = models.OneToOneField("auth.User", on_delete=models.CASCADE, related_name="registrar_membership")
+    registrar = models.ForeignKey("domains.Registrar", on_delete=models.CASCADE, related_name="users")
+
+    def __str__(self) -> str:
+        return f"{self.user} for {self.registrar}"
