@@ -160,6 +160,8 @@ ZONEWARDEN_NOTICE_ARCHIVE = env_str("ZONEWARDEN_NOTICE_ARCHIVE", "")
 # How long a worker may talk to the SMTP server about one notice before the notice is taken
 # to be unconfirmed (the worker died): never sent again without proof or an analyst.
 ZONEWARDEN_SEND_LEASE_SECONDS = env_int("ZONEWARDEN_SEND_LEASE_SECONDS", 600, minimum=5)
+# A Maildir the worker reads bounces, replies and archive copies from (empty: none).
+ZONEWARDEN_MAILDIR = env_str("ZONEWARDEN_MAILDIR", "")
 
 # --- re-checks (issue 5) ---
 # Names, addresses or CIDR blocks the checker may reach although they are not public (tests

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from zonewarden.cases.tick import tick
 from zonewarden.jobs.queue import run_due_jobs, worker_name
+from zonewarden.notices.inbound import poll_maildir
 from zonewarden.notices.outbox import send_due
 
 
@@ -52,6 +53,9 @@ class Command(BaseCommand):
             mail = send_due(timezone.now(), worker=name)
             if mail:
                 self.stdout.write(f"notices: {mail}")
+            returned = poll_maildir()
+            if returned.stored:
+                self.stdout.write(f"mail read: {returned.stored} ({returned.kinds})")
             if options["once"]:
                 break
             time.sleep(options["poll"])
