@@ -53,9 +53,7 @@ class IncidentCreateSerializer(serializers.Serializer[dict[str, Any]]):
 
 
 class CaseSerializer(serializers.ModelSerializer[Case]):
-    grounds: Any = serializers.SlugRelatedField(
-        many=True, read_only=True, slug_field="code"
-    )
+    grounds: Any = serializers.SlugRelatedField(many=True, read_only=True, slug_field="code")
 
     class Meta:
         model = Case
