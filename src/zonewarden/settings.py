@@ -163,6 +163,18 @@ ZONEWARDEN_SEND_LEASE_SECONDS = env_int("ZONEWARDEN_SEND_LEASE_SECONDS", 600, mi
 # A Maildir the worker reads bounces, replies and archive copies from (empty: none).
 ZONEWARDEN_MAILDIR = env_str("ZONEWARDEN_MAILDIR", "")
 
+# --- contacts (issue 4) ---
+# The WHOIS server of each zone, "zone=host:port".
+ZONEWARDEN_WHOIS_SERVERS = env_list(
+    "ZONEWARDEN_WHOIS_SERVERS", ["kz=whois.nic.kz:43", "xn--80ao21a=whois.nic.kz:43"]
+)
+ZONEWARDEN_WHOIS_CACHE_SECONDS = env_int("ZONEWARDEN_WHOIS_CACHE_SECONDS", 86400, minimum=0)
+ZONEWARDEN_WHOIS_TIMEOUT = env_int("ZONEWARDEN_WHOIS_TIMEOUT", 10, minimum=1)
+# Seconds between two queries to one WHOIS server (whois.nic.kz limits its clients).
+ZONEWARDEN_WHOIS_INTERVAL = float(env_int("ZONEWARDEN_WHOIS_INTERVAL_MS", 1000, minimum=0)) / 1000
+# Look up MX/A records of contacts' mail domains in the registrant-data checks (DNS traffic).
+ZONEWARDEN_CHECK_MAIL_DNS = env_bool("ZONEWARDEN_CHECK_MAIL_DNS", False)
+
 # --- re-checks (issue 5) ---
 # Names, addresses or CIDR blocks the checker may reach although they are not public (tests
 # allow their loopback server); everything private, loopback, link-local … is refused.

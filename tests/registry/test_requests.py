@@ -178,3 +178,21 @@ def test_the_escalate_command_lists_and_writes_the_letter(
     assert (tmp_path / "KZ-CERT_E-2026-0001.docx").exists()
     with pytest.raises(CommandError, match="nothing is due"):
         call_command("escalate", "--all", "--out", str(tmp_path), stdout=StringIO())
+
+
+def test_the_registry_command_works_the_queue(make_case: Callable[..., Case]) -> None:
+    first, second = due(make_case), due(make_case)
+    build_request("escalation", [first, second], actor=LEAD, at=T0)
+    one, two = queue()
+    out = StringIO()
+    call_command("registry", "queue", stdout=out)
+    assert first.domain_id in out.getvalue() and second.domain_id in out.getvalue()
+    call_command("registry", "suspend", str(one.pk), stdout=StringIO())
+    with pytest.raises(CommandError, match="withdrawn needs a reason"):
+        call_command("registry", "withdraw", str(two.pk), stdout=StringIO())
+    call_command("registry", "withdraw", str(two.pk), "--reason", "fixed", stdout=StringIO())
+    assert {item.outcome for item in RequestItem.objects.all()} == {"suspended", "withdrawn"}
+    call_command("registry", "report", str(first.pk), "--text", "locked", stdout=StringIO())
+    late = StringIO()
+    call_command("registry", "late-registrars", stdout=late)
+    assert late.getvalue().strip() == "no registrar is late"

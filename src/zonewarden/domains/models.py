@@ -74,3 +74,20 @@ class Domain(models.Model):
         """Return where notices to the owner go: the administrative contact's e-mail."""
         contact = self.admin_contact or self.registrant
         return contact.email if contact else ""
+
+
+class WhoisAnswer(models.Model):
+    """One answer of a WHOIS server, kept with its fetch time: a cache and evidence at once."""
+
+    domain = models.CharField(max_length=253, db_index=True, help_text="The A-label asked about")
+    server = models.CharField(max_length=300, help_text="host:port")
+    fetched_at = models.DateTimeField()
+    found = models.BooleanField()
+    raw = models.TextField()
+    parsed = models.JSONField(default=dict, help_text="The answer as `zonewarden whois --json` prints it")
+
+    class Meta:
+        ordering = ["-fetched_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.domain} from {self.server} at {self.fetched_at:%Y-%m-%d %H:%M}"
