@@ -74,7 +74,11 @@ def test_a_soft_bounce_only_notes_it(
     make_domain: Callable[..., object], make_case: Callable[..., Case]
 ) -> None:
     case, _ = notified(make_domain, make_case)
-    raw = (SAMPLES / "postfix_delayed_4.2.2.eml").read_bytes().replace(b"<notice-44.ghi@cert.kz>", OUR_ID.encode())
+    raw = (
+        (SAMPLES / "postfix_delayed_4.2.2.eml")
+        .read_bytes()
+        .replace(b"<notice-44.ghi@cert.kz>", OUR_ID.encode())
+    )
     mail = take_in(raw, at=T0)
     assert mail is not None and mail.kind == InboundMail.Kind.SOFT_BOUNCE and mail.case_id == case.pk
     assert case.events.filter(action="notice.soft_bounce").count() == 1
