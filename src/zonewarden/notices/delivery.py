@@ -11,6 +11,7 @@ import datetime as dt
 from django.db import transaction
 
 from zonewarden.cases.models import Case, State
+from zonewarden.domains.registrant_review import review_registrant
 from zonewarden.jobs.models import Job
 from zonewarden.jobs.queue import PermanentFailure, handler
 from zonewarden.notices.outbox import queue_owner_notice
@@ -28,4 +29,8 @@ def send_notice(job: Job, now: dt.datetime) -> None:
         case = Case.objects.select_related("domain__admin_contact", "domain__registrant").get(pk=job.case_id)
         if case.state != State.NOTIFYING or case.notices_sent >= number:
             return  # fixed, escalated or already recorded meanwhile: nothing to send
+        if number == 1:
+            review_registrant(
+                case, actor=WORKER_ACTOR, at=now
+            )  # before the first notice: is the address real?
         queue_owner_notice(case, number=number, at=now, actor=WORKER_ACTOR)
