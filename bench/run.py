@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-BENCHES = ["ingest", "letters"]
+BENCHES = ["ingest", "checks", "letters"]
 
 
 def main() -> None:

@@ -261,8 +261,16 @@ def _describe(exc: BaseException, timeout: float) -> str:
 
 
 async def _fetch_all(urls: Iterable[str], fetcher: Fetcher) -> list[Fetched]:
+    # A semaphore keeps only `concurrency` fetches alive: thousands of coroutines queued inside
+    # aiohttp's connector instead cost it more than the requests themselves.
+    gate = asyncio.Semaphore(fetcher.limits.concurrency)
+
+    async def one(url: str) -> Fetched:
+        async with gate:
+            return await fetcher.fetch(url)
+
     async with fetcher:
-        return list(await asyncio.gather(*(fetcher.fetch(url) for url in urls)))
+        return list(await asyncio.gather(*(one(url) for url in urls)))
 
 
 def fetch_all(
