@@ -8,7 +8,7 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from tests.conftest import almaty
-from zonewarden.bulkinsert import insert_rows, select_in
+from zonewarden.bulkinsert import EncodedJSON, insert_rows, select_in
 from zonewarden.cases.models import Case, State
 from zonewarden.domains.models import Domain
 from zonewarden.intake.models import Incident
@@ -65,3 +65,25 @@ def test_select_in_reads_more_values_than_one_statement_takes() -> None:
     found = select_in(Case, ("domain_id", "id"), "domain_id", names, also=("state", [State.RECORDED]))
     assert sorted(name for name, _ in found) == sorted(names[:2000])
     assert dict(found) == dict(Case.objects.filter(state=State.RECORDED).values_list("domain_id", "pk"))
+
+
+def test_json_encoded_elsewhere_is_stored_as_json() -> None:
+    insert_rows(Domain, ("name",), [("a.kz",)])
+    moment = almaty(2026, 1, 5, 9)
+    insert_rows(
+        Incident,
+        ("key", "domain_id", "url", "category_id", "first_seen", "last_seen", "evidence"),
+        [
+            (
+                "k",
+                "a.kz",
+                "http://a.kz/",
+                "malware",
+                moment,
+                moment,
+                EncodedJSON('{"feed": "urlhaus", "tags": ["exe", "ә"]}'),
+            )
+        ],
+    )
+    assert Incident.objects.get(key="k").evidence == {"feed": "urlhaus", "tags": ["exe", "ә"]}
+    assert Incident.objects.filter(evidence__feed="urlhaus").count() == 1

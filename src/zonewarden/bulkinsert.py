@@ -22,6 +22,10 @@ from django.utils import timezone
 BATCH = 5000
 
 
+class EncodedJSON(str):
+    """JSON text encoded already (e.g. in another process), stored as it is in a JSON column."""
+
+
 def chunked(items: Sequence[Any], size: int = 2000) -> Iterator[Sequence[Any]]:
     """Slices of `items` small enough for one ``IN (…)`` list on every supported database."""
     for start in range(0, len(items), size):
@@ -38,7 +42,18 @@ def _adapter(field: models.Field[Any, Any], connection: Any) -> Callable[[Any], 
         return ops.adapt_datefield_value
     if isinstance(field, models.JSONField):
         encoder = field.encoder
-        return lambda value: ops.adapt_json_value(value, encoder)
+        if connection.vendor == "postgresql":
+            from psycopg.types.json import Jsonb
+
+            def adapt_pg(value: Any) -> Any:
+                if isinstance(value, EncodedJSON):
+                    return Jsonb(value, dumps=str)
+                return ops.adapt_json_value(value, encoder)
+
+            return adapt_pg
+        return lambda value: (
+            str(value) if isinstance(value, EncodedJSON) else ops.adapt_json_value(value, encoder)
+        )
     return None
 
 

@@ -13,6 +13,7 @@ import datetime as dt
 import gc
 import hashlib
 import io
+import json
 import multiprocessing
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from zonewarden.bulkinsert import chunked, insert_rows, select_in
+from zonewarden.bulkinsert import EncodedJSON, chunked, insert_rows, select_in
 from zonewarden.cases import workflow
 from zonewarden.cases.models import Case, State
 from zonewarden.domains.models import Domain
@@ -102,7 +103,7 @@ class _Sighting:
     domain: str
     first_seen: dt.datetime
     last_seen: dt.datetime
-    evidence: dict[str, Any]
+    evidence: EncodedJSON
 
 
 def category_map() -> dict[str, str]:
@@ -269,7 +270,14 @@ def _batches(reading: _Reading, size: int = BATCH_ROWS) -> Iterator[_Batch]:
         earlier = batch.sightings.get(key)
         if earlier is None:
             batch.sightings[key] = _Sighting(
-                key, url.url, category, url.registered_domain, when, when, {"feed": reading.fmt, **row.extra}
+                key,
+                url.url,
+                category,
+                url.registered_domain,
+                when,
+                when,
+                # Encoded here, in the parser process when there is one, not by the storing one.
+                EncodedJSON(json.dumps({"feed": reading.fmt, **row.extra}, ensure_ascii=False)),
             )
         else:
             earlier.first_seen = min(earlier.first_seen, when)
