@@ -195,6 +195,22 @@ ZONEWARDEN_CHECK_USER_AGENT = env_str(
 ZONEWARDEN_CHECK_SCREENSHOTS = env_bool("ZONEWARDEN_CHECK_SCREENSHOTS", False)
 ZONEWARDEN_CHROMIUM = env_str("ZONEWARDEN_CHROMIUM", "/usr/bin/chromium")
 
+# --- DNS publishing (issue 6) ---
+# How suspensions reach the DNS: rfc2136 (signed UPDATE to the authoritative server), zonefile,
+# rpz; several at once.
+ZONEWARDEN_PUBLISHERS = env_list("ZONEWARDEN_PUBLISHERS", ["zonefile", "rpz"])
+ZONEWARDEN_DNS_SERVER = env_str("ZONEWARDEN_DNS_SERVER", "127.0.0.1:53")
+ZONEWARDEN_DNS_TSIG_NAME = env_str("ZONEWARDEN_DNS_TSIG_NAME", "")
+ZONEWARDEN_DNS_TSIG_SECRET = env_str("ZONEWARDEN_DNS_TSIG_SECRET", "")
+ZONEWARDEN_DNS_TSIG_ALGORITHM = env_str("ZONEWARDEN_DNS_TSIG_ALGORITHM", "hmac-sha256")
+ZONEWARDEN_DNS_TTL = env_int("ZONEWARDEN_DNS_TTL", 3600, minimum=1)
+ZONEWARDEN_DNS_TIMEOUT = env_int("ZONEWARDEN_DNS_TIMEOUT", 5, minimum=1)
+ZONEWARDEN_PUBLISH_MAX_ATTEMPTS = env_int("ZONEWARDEN_PUBLISH_MAX_ATTEMPTS", 50, minimum=1)
+ZONEWARDEN_RPZ_ORIGIN = env_str("ZONEWARDEN_RPZ_ORIGIN", "rpz.zonewarden.")
+ZONEWARDEN_ZONEFILE_DIR = env_str("ZONEWARDEN_ZONEFILE_DIR", str(VAR_DIR / "zones"))
+ZONEWARDEN_ZONE_PRIMARY = env_str("ZONEWARDEN_ZONE_PRIMARY", "ns1.nic.kz.")
+ZONEWARDEN_ZONE_CONTACT = env_str("ZONEWARDEN_ZONE_CONTACT", "hostmaster.nic.kz.")
+
 # Production hardening; check --deploy reports what is left.
 SESSION_COOKIE_SECURE = env_bool(
     "ZONEWARDEN_SECURE_COOKIES", not DEBUG and bool(env_str("ZONEWARDEN_SECRET_KEY", ""))

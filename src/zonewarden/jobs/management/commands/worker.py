@@ -17,6 +17,7 @@ from zonewarden.cases.tick import tick
 from zonewarden.jobs.queue import run_due_jobs, worker_name
 from zonewarden.notices.inbound import poll_maildir
 from zonewarden.notices.outbox import send_due
+from zonewarden.publish.service import publish_due
 
 
 class Command(BaseCommand):
@@ -53,6 +54,9 @@ class Command(BaseCommand):
             mail = send_due(timezone.now(), worker=name)
             if mail:
                 self.stdout.write(f"notices: {mail}")
+            published = publish_due(timezone.now(), worker=name)
+            if published:
+                self.stdout.write(f"dns: {published}")
             returned = poll_maildir()
             if returned.stored:
                 self.stdout.write(f"mail read: {returned.stored} ({returned.kinds})")
