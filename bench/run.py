@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-BENCHES = ["ingest", "checks", "letters"]
+BENCHES = ["ingest", "checks", "letters", "publish"]
 
 
 def main() -> None:
