@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import override_settings
 
 from tests.conftest import almaty
 from zonewarden.cases import workflow
@@ -22,6 +23,7 @@ from zonewarden.domains.models import Registrar
 from zonewarden.jobs.queue import run_due_jobs
 from zonewarden.notices.models import Notice
 from zonewarden.notices.outbox import send_due
+from zonewarden.publish.service import publish_due
 from zonewarden.registry import letters
 from zonewarden.registry.models import RegistryRequest, RequestItem
 from zonewarden.registry.service import (
@@ -143,7 +145,7 @@ def test_registrar_reports_stop_the_clock_and_late_ones_are_flagged(make_case: C
 
 
 def test_restoration_lifts_the_hold_tells_owner_and_registrar_and_closes(
-    make_case: Callable[..., Case],
+    make_case: Callable[..., Case], tmp_path: Path
 ) -> None:
     case = due(make_case)
     build_request("escalation", [case], actor=LEAD, at=T0)
@@ -157,7 +159,14 @@ def test_restoration_lifts_the_hold_tells_owner_and_registrar_and_closes(
     assert case.state == State.RESTORATION_REQUESTED
     decide(queue()[0], RequestItem.Outcome.RESTORED, actor=OPERATOR, at=later)
     case.refresh_from_db()
-    assert case.state == State.CLOSED and "serverHold" not in case.domain.statuses
+    assert case.state == State.RESTORED and "serverHold" not in case.domain.statuses
+    assert not Notice.objects.filter(
+        case=case, dedupe_key=f"restored:{case.pk}"
+    ).exists()  # not before the DNS
+    with override_settings(ZONEWARDEN_ZONEFILE_DIR=str(tmp_path)):
+        assert publish_due(later, worker="t").applied == 2  # the suspension, then the restoration
+    case.refresh_from_db()
+    assert case.state == State.CLOSED
     kinds = sorted(Notice.objects.filter(case=case).values_list("kind", "dedupe_key"))
     assert [kind for kind, _ in kinds].count(Notice.Kind.REGISTRAR) == 2  # suspended, then restored
     assert any(key == f"restored:{case.pk}" for _, key in kinds)

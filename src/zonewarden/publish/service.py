@@ -158,6 +158,10 @@ def _read_back(
                 state_before=case.state,
                 detail={"readback": seen, "publishers": results},
             )
+            if publication.action == Publication.Action.RESTORE:
+                from zonewarden.registry.service import finish_restoration
+
+                finish_restoration(case, at=now, actor=ACTOR)
     return None
 
 

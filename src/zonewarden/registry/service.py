@@ -189,11 +189,10 @@ def decide(
             _publish(case, "suspend", moment)
             _tell_registrar(case, "suspended", moment, label)
         elif outcome == RequestItem.Outcome.RESTORED:
+            # The owner and registrar are told, and the case closed, once the delegation is back
+            # in the DNS and read back (see finish_restoration).
             workflow.record_restoration(case, actor=label, at=moment)
             _publish(case, "restore", moment)
-            _tell_registrar(case, "restored", moment, label)
-            _tell_owner_restored(case, moment, label)
-            workflow.close(case, actor=label, at=moment)
         elif kind == RegistryRequest.Kind.ESCALATION:
             workflow.withdraw(case, actor=label, reason=f"{outcome}: {reason}", at=moment)
         else:  # a restoration the registry refused: the name stays suspended
@@ -211,11 +210,19 @@ def decide(
 
 
 def _publish(case: Case, action: str, at: dt.datetime) -> None:
-    try:
-        from zonewarden.publish.service import request_publication
-    except ImportError:  # pragma: no cover - the DNS publishing app is part of the same release
-        return
+    from zonewarden.publish.service import request_publication
+
     request_publication(case.domain, action, case=case, at=at)
+
+
+def finish_restoration(case: Case, *, at: dt.datetime, actor: str) -> None:
+    """The delegation is back in the DNS: tell registrar and owner, and close the case (once)."""
+    if case.state != State.RESTORED:
+        return
+    case = Case.objects.select_related("domain__registrar").get(pk=case.pk)
+    _tell_registrar(case, "restored", at, actor)
+    _tell_owner_restored(case, at, actor)
+    workflow.close(case, actor=actor, at=at)
 
 
 def _tell_registrar(case: Case, what: str, at: dt.datetime, actor: str) -> None:
