@@ -19,6 +19,7 @@ from zonewarden.jobs.models import Job
 from zonewarden.jobs.queue import run_due_jobs
 from zonewarden.notices.models import Notice
 from zonewarden.notices.outbox import send_due
+from zonewarden.registry.models import RegistryRequest
 
 pytestmark = pytest.mark.django_db
 ANALYST = "user:analyst"
@@ -108,10 +109,15 @@ def test_policy_may_let_the_clock_escalate(make_case: Callable[..., Case]) -> No
     at = almaty(2026, 4, 1, 11)
     case = notified(make_case, at)
     assert tick(at + dt.timedelta(days=7)).actions == {"escalation_check_due": 1}
-    work(at + dt.timedelta(days=7))
+    work(at + dt.timedelta(days=7))  # the check finds it still there: due for escalation
+    assert tick(at + dt.timedelta(days=7, minutes=1)).actions == {"escalated": 1}
     case.refresh_from_db()
     assert case.state == State.ESCALATED
     assert CaseEvent.objects.get(case=case, action="case.escalated").actor == "system:tick"
+    request = RegistryRequest.objects.get()  # with its letter, in the registry's queue
+    assert request.created_by == "system:tick" and list(request.items.values_list("case", flat=True)) == [
+        case.pk
+    ]
 
 
 def test_a_fixed_case_gets_no_reminder(make_case: Callable[..., Case]) -> None:

@@ -130,8 +130,6 @@ def _escalation_due(case: Case, now: dt.datetime, policy: Policy) -> None:
         state_before=case.state,
         detail={"notices_sent": case.notices_sent},
     )
-    if policy.auto_escalate:
-        workflow.escalate(case, actor="system:tick", at=now)  # the clock escalates where policy lets it
 
 
 def owner_reported_fix(case: Case, *, at: dt.datetime, note: str = "") -> Job | None:
