@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from zonewarden.cases.views import owner_case
+from zonewarden.cases.views import owner_case, suspended
 from zonewarden.notices import views as notice_views
 
 admin.site.site_header = "zonewarden"
@@ -17,6 +17,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("zonewarden.api.urls")),
     path("owner/<str:token>/", owner_case, name="owner-case"),
+    path("suspended/", suspended, name="suspended"),
     path("mail/", notice_views.sink_list, name="sink"),
     path("mail/<int:pk>/", notice_views.sink_message, name="sink-message"),
 ]

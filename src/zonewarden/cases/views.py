@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from zonewarden.cases.models import State
+from zonewarden.cases.models import Case, State
 from zonewarden.cases.ownerlink import BadOwnerLink, case_for_token
 
 
@@ -50,3 +50,44 @@ def owner_case(request: HttpRequest, token: str) -> HttpResponse:
     response = render(request, "cases/owner.html", context)
     response["Referrer-Policy"] = "no-referrer"
     return response
+
+
+def _suspended_row(case: Case) -> dict[str, object]:
+    return {
+        "name": case.domain.unicode_name or case.domain.name,
+        "since": timezone.localtime(case.suspended_at).date().isoformat() if case.suspended_at else "",
+        "grounds": [ground.reference for ground in case.grounds.all()],
+    }
+
+
+def suspended(request: HttpRequest) -> HttpResponse:
+    """The registry's public list of suspended names, and "why is my domain suspended?"."""
+    from django.core.paginator import Paginator
+
+    from zonewarden.notices.outbox import info_address
+    from zonewarden.whois.parser import to_alabel
+
+    held = (
+        Case.objects.filter(state__in=[State.SUSPENDED, State.RESTORATION_REQUESTED])
+        .select_related("domain")
+        .prefetch_related("grounds")
+        .order_by("-suspended_at", "pk")
+    )
+    context: dict[str, object] = {
+        "registry": settings.ZONEWARDEN_REGISTRY_NAME,
+        "cert": settings.ZONEWARDEN_CERT_NAME,
+        "info_email": info_address(),
+        "page": Paginator(held, 100).get_page(request.GET.get("page")),
+    }
+    query = request.GET.get("q", "").strip()[:300]
+    if query:
+        context.update(query=query, shown=query)
+        try:
+            name = to_alabel(query)
+        except ValueError:
+            context["error"] = f"{query!r} is not a domain name"
+        else:
+            case = held.filter(domain_id=name).first()
+            context["found"] = _suspended_row(case) if case else None
+    context["rows"] = [_suspended_row(case) for case in context["page"]]  # type: ignore[attr-defined]
+    return render(request, "cases/suspended.html", context)

@@ -1,0 +1,49 @@
+"""The public page of suspended names, and what an anonymous visitor meets."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.test import Client
+
+from tests.conftest import almaty
+from zonewarden.cases import workflow
+from zonewarden.cases.models import Case
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("defaults")]
+T0 = almaty(2026, 4, 1, 11)
+
+
+def suspended_case(make_domain: Callable[..., object], make_case: Callable[..., Case], name: str) -> Case:
+    case = workflow.confirm(make_case(T0, domain=make_domain(name)), actor="user:analyst", at=T0)
+    case = workflow.record_notice_sent(case, number=1, actor="system:worker", at=T0)
+    case = workflow.escalate(case, actor="user:lead", at=T0)
+    return workflow.record_suspension(case, actor="user:registry", at=T0)
+
+
+def test_the_suspended_names_are_public_with_date_and_ground(
+    client: Client, make_domain: Callable[..., object], make_case: Callable[..., Case]
+) -> None:
+    suspended_case(make_domain, make_case, "xn--80awbu3c.xn--80ao21a")
+    other = make_case(T0)
+    page = client.get("/suspended/")
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "2026-04-01" in text and "paragraph 16, sub-paragraph 4" in text
+    assert other.domain_id not in text
+    found = client.get("/suspended/", {"q": "МЫСАЛ.қаз"}).content.decode()
+    assert "has been suspended since 2026-04-01" in found
+    assert "is not suspended" in client.get("/suspended/", {"q": other.domain_id}).content.decode()
+
+
+def test_the_look_up_shows_hostile_input_inert(client: Client) -> None:
+    text = client.get("/suspended/", {"q": "<script>alert(1)</script>"}).content.decode()
+    assert "<script>alert(1)</script>" not in text and "&lt;script&gt;" in text
+
+
+def test_an_anonymous_visitor_of_the_front_page_is_sent_to_log_in(client: Client) -> None:
+    first = client.get("/")
+    assert first.status_code == 302
+    final = client.get("/", follow=True)
+    assert final.redirect_chain[-1][0].startswith("/admin/login/")
