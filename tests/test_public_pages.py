@@ -47,3 +47,20 @@ def test_an_anonymous_visitor_of_the_front_page_is_sent_to_log_in(client: Client
     assert first.status_code == 302
     final = client.get("/", follow=True)
     assert final.redirect_chain[-1][0].startswith("/admin/login/")
+
+
+def test_failed_log_ins_are_limited(client: Client, django_user_model: object) -> None:
+    from django.core.cache import cache
+    from django.test import override_settings
+
+    cache.clear()
+    django_user_model.objects.create_user("analyst", password="right-one", is_staff=True)  # type: ignore[attr-defined]
+    with override_settings(ZONEWARDEN_LOGIN_FAILURES=3):
+        for _ in range(3):
+            assert (
+                client.post("/admin/login/", {"username": "analyst", "password": "wrong"}).status_code == 200
+            )
+        blocked = client.post("/admin/login/", {"username": "analyst", "password": "right-one"})
+        assert blocked.status_code == 429
+    cache.clear()
+    assert client.post("/admin/login/", {"username": "analyst", "password": "right-one"}).status_code == 302

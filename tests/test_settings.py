@@ -77,3 +77,28 @@ def test_database_urls_select_the_engine(tmp_path: Path) -> None:
 def test_bad_database_urls_are_refused_clearly(url: str, message: str, tmp_path: Path) -> None:
     with pytest.raises(ImproperlyConfigured, match=message):
         database_from_url(url, base_dir=tmp_path)
+
+
+def test_check_deploy_is_clean_with_production_settings(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "ZONEWARDEN_VAR_DIR": str(tmp_path),
+        "ZONEWARDEN_PRODUCTION": "true",
+        "ZONEWARDEN_SECRET_KEY": "x" * 60 + "-not-a-real-secret-but-long-and-varied-0123456789",
+        "ZONEWARDEN_ALLOWED_HOSTS": "zonewarden.cert.kz",
+    }
+    env.pop("PYTEST_VERSION", None)
+    env.pop("DATABASE_URL", None)
+    done = subprocess.run(  # noqa: S603 - our own command
+        [sys.executable, "-m", "zonewarden", "check", "--deploy", "--fail-level", "WARNING"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "no issues" in done.stdout

@@ -80,6 +80,7 @@ SPECTACULAR_SETTINGS = {
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "zonewarden.loginlimit.LoginLimitMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -211,12 +212,28 @@ ZONEWARDEN_ZONEFILE_DIR = env_str("ZONEWARDEN_ZONEFILE_DIR", str(VAR_DIR / "zone
 ZONEWARDEN_ZONE_PRIMARY = env_str("ZONEWARDEN_ZONE_PRIMARY", "ns1.nic.kz.")
 ZONEWARDEN_ZONE_CONTACT = env_str("ZONEWARDEN_ZONE_CONTACT", "hostmaster.nic.kz.")
 
-# Production hardening; check --deploy reports what is left.
+# Failed log-ins allowed per address and per user name within the window, then 429.
+ZONEWARDEN_LOGIN_FAILURES = env_int("ZONEWARDEN_LOGIN_FAILURES", 10, minimum=1)
+ZONEWARDEN_LOGIN_WINDOW_SECONDS = env_int("ZONEWARDEN_LOGIN_WINDOW_SECONDS", 900, minimum=1)
+
+# Production hardening: ZONEWARDEN_PRODUCTION=true (with a secret key and the allowed hosts set)
+# turns on HTTPS only, secure cookies and HSTS; `zonewarden check --deploy` is then clean.
+PRODUCTION = env_bool("ZONEWARDEN_PRODUCTION", False)
 SESSION_COOKIE_SECURE = env_bool(
-    "ZONEWARDEN_SECURE_COOKIES", not DEBUG and bool(env_str("ZONEWARDEN_SECRET_KEY", ""))
+    "ZONEWARDEN_SECURE_COOKIES", PRODUCTION or (not DEBUG and bool(env_str("ZONEWARDEN_SECRET_KEY", "")))
 )
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-SECURE_HSTS_SECONDS = env_int("ZONEWARDEN_HSTS_SECONDS", 0, minimum=0)
+SESSION_COOKIE_HTTPONLY = True
+SECURE_HSTS_SECONDS = env_int("ZONEWARDEN_HSTS_SECONDS", 31536000 if PRODUCTION else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("ZONEWARDEN_HSTS_SUBDOMAINS", PRODUCTION)
+SECURE_HSTS_PRELOAD = env_bool("ZONEWARDEN_HSTS_PRELOAD", PRODUCTION)
+SECURE_SSL_REDIRECT = env_bool("ZONEWARDEN_SSL_REDIRECT", PRODUCTION)
+if env_bool("ZONEWARDEN_BEHIND_PROXY", False):  # a reverse proxy that terminates TLS sets the header
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+if PRODUCTION and (DEBUG or not env_str("ZONEWARDEN_SECRET_KEY", "")):
+    raise ImproperlyConfigured(
+        "ZONEWARDEN_PRODUCTION needs ZONEWARDEN_SECRET_KEY set and ZONEWARDEN_DEBUG off"
+    )
 
 # --- zonewarden ---------------------------------------------------------------------------
 # The registry's zones as A-label suffixes; .қаз is xn--80ao21a.

@@ -7,6 +7,7 @@ import sys
 from argparse import ArgumentParser
 from typing import Any
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
@@ -55,6 +56,14 @@ class Command(BaseCommand):
             "--category", default="phishing", help="with --url: whose rules judge it (default phishing)"
         )
         parser.add_argument("--json", action="store_true", help="print the result as JSON")
+        parser.add_argument(
+            "--deploy",
+            action="store_true",
+            help="Django's deployment checks instead (as `manage.py check --deploy`)",
+        )
+        parser.add_argument(
+            "--fail-level", default="ERROR", help="with --deploy or no arguments: Django's check level"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         chosen = [
@@ -63,6 +72,12 @@ class Command(BaseCommand):
             options["due"],
             bool(options["url"]),
         ]
+        if options["deploy"] or not any(chosen):
+            # This command took Django's name: without incidents it is Django's system check.
+            call_command(
+                "zonewarden_system_check", deploy=options["deploy"], fail_level=options["fail_level"]
+            )
+            return
         if sum(chosen) != 1:
             raise CommandError("name incident ids, or one of --case ID, --due, --url URL")
         if options["due"]:
