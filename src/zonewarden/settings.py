@@ -133,6 +133,7 @@ STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 
 LOGIN_URL = "admin:login"
+LOGIN_REDIRECT_URL = "/"
 
 # Without ZONEWARDEN_SMTP_HOST mail goes to the embedded sink (kept in the database, shown at
 # /mail/); with it, through SMTP. ZONEWARDEN_EMAIL_BACKEND overrides both.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 
+from zonewarden import pages
 from zonewarden.cases.views import owner_case, suspended
 from zonewarden.notices import views as notice_views
 
@@ -13,7 +13,12 @@ admin.site.site_header = "zonewarden"
 admin.site.site_title = "zonewarden"
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("", pages.home, name="home"),
+    path("dashboard/", pages.dashboard, name="dashboard"),
+    path("incidents/", pages.incidents, name="incidents"),
+    path("cases/<int:pk>/", pages.case_page, name="case"),
+    path("registry/", pages.registry_queue, name="registry-queue"),
+    path("registrar/", pages.registrar_names, name="registrar-names"),
     path("admin/", admin.site.urls),
     path("api/", include("zonewarden.api.urls")),
     path("owner/<str:token>/", owner_case, name="owner-case"),

@@ -1,0 +1,90 @@
+"""The parties' pages: what each role sees and does, and hostile text shown inert."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.test import Client
+
+from tests.api import conftest as api_fixtures
+from tests.api.conftest import World
+from tests.conftest import almaty
+from zonewarden import access
+from zonewarden.cases import workflow
+from zonewarden.cases.models import Case, State
+from zonewarden.registry.models import RegistrarReport, RequestItem
+from zonewarden.registry.service import build_request
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("defaults")]
+world = api_fixtures.world  # the users in each role, and two registrars' suspended names
+T0 = almaty(2026, 4, 1, 11)
+
+
+def login(name: str) -> Client:
+    client = Client()
+    client.force_login(User.objects.get(username=name))
+    return client
+
+
+def test_an_analyst_confirms_incidents_in_bulk(world: World, make_case: Callable[..., Case]) -> None:
+    fresh = [make_case(T0) for _ in range(2)]
+    analyst = login("analyst")
+    page = analyst.get("/incidents/")
+    assert page.status_code == 200 and fresh[0].domain_id in page.content.decode()
+    ids = [str(case.incidents.get().pk) for case in fresh]
+    answer = analyst.post("/incidents/", {"incident": ids, "action": "confirm"})
+    assert answer.status_code == 302
+    assert {case.state for case in Case.objects.filter(pk__in=[c.pk for c in fresh])} == {State.NOTIFYING}
+    assert login("auditor").post("/incidents/", {"incident": ids, "action": "reject"}).status_code == 403
+
+
+def test_a_registrar_sees_its_own_names_only_and_reports(world: World) -> None:
+    mine = login("registrar-x")
+    page = mine.get("/registrar/").content.decode()
+    assert world.case_a.domain_id in page and world.case_b.domain_id not in page
+    assert mine.get(f"/cases/{world.case_b.pk}/").status_code == 404
+    assert mine.get(f"/cases/{world.case_a.pk}/").status_code == 200
+    assert mine.post("/registrar/", {"case": world.case_b.pk, "text": "x"}).status_code == 404
+    mine.post("/registrar/", {"case": world.case_a.pk, "text": "hosting locked"})
+    assert RegistrarReport.objects.get().case == world.case_a
+    assert mine.get("/dashboard/").status_code == 403
+
+
+def test_the_registry_works_its_queue_on_the_page(world: World, make_case: Callable[..., Case]) -> None:
+    case = workflow.confirm(make_case(T0), actor="user:analyst", at=T0)
+    case = workflow.record_notice_sent(case, number=1, actor="system:worker", at=T0)
+    Case.objects.filter(pk=case.pk).update(escalation_due_at=T0)
+    build_request("escalation", [case], actor="user:lead", at=T0)
+    operator = login("operator")
+    assert case.domain_id in operator.get("/registry/").content.decode()
+    item = RequestItem.objects.get(case=case)
+    operator.post("/registry/", {"item": item.pk, "outcome": "suspended"})
+    case.refresh_from_db()
+    assert case.state == State.SUSPENDED
+    assert (
+        login("registrar-x")
+        .post("/registry/", {"item": item.pk, "outcome": "rejected", "reason": "x"})
+        .status_code
+        == 403
+    )
+
+
+def test_hostile_text_from_feeds_and_whois_is_inert_on_the_pages(world: World) -> None:
+    world.case_a.incidents.update(url=f"http://{world.case_a.domain_id}/<script>alert('url')</script>")
+    world.case_a.domain.unicode_name = "<img src=x onerror=alert(1)>"
+    world.case_a.domain.save()
+    analyst = login("analyst")
+    for path in ("/incidents/", f"/cases/{world.case_a.pk}/"):
+        text = analyst.get(path).content.decode()
+        assert "<script>alert('url')</script>" not in text and "&lt;script&gt;" in text, path
+        assert "<img src=x" not in text, path
+
+
+def test_the_front_page_sends_each_role_to_its_page(world: World) -> None:
+    assert login("analyst").get("/").url == "/dashboard/"
+    assert login("operator").get("/").url == "/registry/"
+    assert login("registrar-x").get("/").url == "/registrar/"
+    assert login("analyst").get("/dashboard/").status_code == 200
+    assert Group.objects.filter(name=access.AUDITOR).exists()
