@@ -46,7 +46,8 @@ def test_an_anonymous_visitor_of_the_front_page_is_sent_to_log_in(client: Client
     first = client.get("/")
     assert first.status_code == 302
     final = client.get("/", follow=True)
-    assert final.redirect_chain[-1][0].startswith("/admin/login/")
+    assert final.redirect_chain[-1][0].startswith("/login/")
+    assert "Log in" in final.content.decode()
 
 
 def test_failed_log_ins_are_limited(client: Client, django_user_model: object) -> None:

@@ -14,7 +14,7 @@ from django.core.cache import cache
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 
-LOGIN_PATHS = ("/admin/login/", "/api-auth/login/")
+LOGIN_PATHS = ("/login/", "/admin/login/")
 
 
 def _keys(request: HttpRequest | None, username: str) -> list[str]:

@@ -132,7 +132,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 
-LOGIN_URL = "admin:login"
+LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 
 # Without ZONEWARDEN_SMTP_HOST mail goes to the embedded sink (kept in the database, shown at

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.auth.views import LoginView, LogoutView
 from django.urls import include, path
 
 from zonewarden import pages
@@ -14,6 +15,8 @@ admin.site.site_title = "zonewarden"
 
 urlpatterns = [
     path("", pages.home, name="home"),
+    path("login/", LoginView.as_view(template_name="pages/login.html"), name="login"),
+    path("logout/", LogoutView.as_view(), name="logout"),
     path("dashboard/", pages.dashboard, name="dashboard"),
     path("incidents/", pages.incidents, name="incidents"),
     path("cases/<int:pk>/", pages.case_page, name="case"),

@@ -48,7 +48,8 @@ def owner_case(request: HttpRequest, token: str) -> HttpResponse:
         info_email=info_address(),
     )
     response = render(request, "cases/owner.html", context)
-    response["Referrer-Policy"] = "no-referrer"
+    # The link is a credential: never sent to another site (same-origin keeps the form's Origin for CSRF).
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 

@@ -24,12 +24,20 @@ class Command(BaseCommand):
         parser.add_argument("--days", type=int, default=150, help="how many days of the process to replay")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        from django.contrib.auth.models import Group
+
+        from zonewarden.access import ANALYST, REGISTRY, ensure_groups
+
+        ensure_groups()
         users = get_user_model()
+        roles = {"analyst": ANALYST, "registry": REGISTRY}
         for name, superuser in DEMO_USERS:
             if not users.objects.filter(username=name).exists():
                 user = users(username=name, is_staff=True, is_superuser=superuser)
                 user.set_password(DEMO_PASSWORD)
                 user.save()
+                if name in roles:
+                    user.groups.add(Group.objects.get(name=roles[name]))
         if demo_exists():
             self.stdout.write("demo data is loaded already")
             return
