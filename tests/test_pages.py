@@ -88,3 +88,23 @@ def test_the_front_page_sends_each_role_to_its_page(world: World) -> None:
     assert login("registrar-x").get("/").url == "/registrar/"
     assert login("analyst").get("/dashboard/").status_code == 200
     assert Group.objects.filter(name=access.AUDITOR).exists()
+
+
+@pytest.mark.parametrize(
+    "path", ["/cases/", "/incidents/", "/api/cases/", "/api/incidents/", "/registry/", "/dashboard/"]
+)
+def test_list_pages_take_a_fixed_number_of_queries(
+    world: World,
+    make_case: Callable[..., Case],
+    path: str,
+    django_assert_max_num_queries: Callable[..., object],
+) -> None:
+    analyst = login("analyst") if not path.startswith("/api/") else None
+    api = api_fixtures.client_for(User.objects.get(username="analyst")) if analyst is None else None
+    client = analyst or api
+    assert client is not None
+    client.get(path)  # warm up: sessions, content types, permissions
+    for _ in range(30):
+        make_case(T0)
+    with django_assert_max_num_queries(14):
+        assert client.get(path).status_code == 200

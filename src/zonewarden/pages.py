@@ -111,6 +111,16 @@ def _bulk(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def cases(request: HttpRequest) -> HttpResponse:
+    rows = access.cases_for(request.user).select_related("domain").order_by("-opened_at", "-pk")
+    state = request.GET.get("state", "")
+    if state:
+        rows = rows.filter(state=state)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    return render(request, "pages/cases.html", {"page": page, "state": state, "states": State.choices})
+
+
+@login_required
 def case_page(request: HttpRequest, pk: int) -> HttpResponse:
     case = get_object_or_404(access.cases_for(request.user).select_related("domain__registrar"), pk=pk)
     context: dict[str, Any] = {

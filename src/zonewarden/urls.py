@@ -19,6 +19,7 @@ urlpatterns = [
     path("logout/", LogoutView.as_view(), name="logout"),
     path("dashboard/", pages.dashboard, name="dashboard"),
     path("incidents/", pages.incidents, name="incidents"),
+    path("cases/", pages.cases, name="cases"),
     path("cases/<int:pk>/", pages.case_page, name="case"),
     path("registry/", pages.registry_queue, name="registry-queue"),
     path("registrar/", pages.registrar_names, name="registrar-names"),
