@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-BENCHES = ["ingest", "checks", "letters", "publish"]
+BENCHES = ["ingest", "checks", "letters", "publish", "lists"]
 
 
 def main() -> None:

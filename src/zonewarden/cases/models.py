@@ -133,6 +133,8 @@ class Case(models.Model):
 
     class Meta:
         ordering = ["-opened_at"]
+        # The case lists page through cases newest first; without this every page sorts them all.
+        indexes = [models.Index(fields=["-opened_at", "-id"], name="case_newest_first")]
         constraints = [
             models.UniqueConstraint(
                 fields=["domain"],

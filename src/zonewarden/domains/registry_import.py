@@ -27,6 +27,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import enum
+import functools
 import io
 import ipaddress
 import json
@@ -60,6 +61,9 @@ _SEPARATORS = re.compile(r"[\s;]+")
 _STATUS_SEPARATORS = re.compile(r"[\s;,]+")
 _REGISTRAR_CODE = re.compile(r"[a-z0-9][a-z0-9._-]*")
 _SURROGATE = re.compile(r"[\udc80-\udcff]")
+# A name that is plain lower-case letters, digits and hyphens needs no IDNA processing.
+_PLAIN_NAME = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+_HYPHENS_3_4 = re.compile(r"(?:^|\.)..--")
 
 
 class ImportRefused(Exception):
@@ -341,11 +345,16 @@ REGISTRAR_CODE_LIMIT = _max_length(Registrar, "code")
 
 def _string(value: Any, label: str) -> str:
     """Return a field's value as stripped text; null is empty, numbers are written out."""
-    if value is None:
+    if type(value) is str:
+        text = value.strip()
+        if text.isascii():
+            return text
+    elif value is None:
         return ""
-    if isinstance(value, bool) or isinstance(value, (list, dict)):
+    elif isinstance(value, (bool, list, dict)):
         raise RowError(f"{label} must be text, not a {_kind(value)}")
-    text = str(value).strip()
+    else:
+        text = str(value).strip()
     if _SURROGATE.search(text):
         raise RowError(f"{label} is not UTF-8 text")
     return text
@@ -358,13 +367,22 @@ def _limited(value: Any, label: str, limit: int) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _alabel(name: str) -> str:
+    """Return the A-label of a name (UTS 46), quickly for the plain ASCII names most rows hold."""
+    text = name.lower().removesuffix(".")
+    if len(text) <= 253 and _PLAIN_NAME.fullmatch(text) and not _HYPHENS_3_4.search(text):
+        return text
+    return to_alabel(name)
+
+
 def _domain(value: Any, zones: tuple[str, ...]) -> tuple[str, str]:
     """Return (A-label, Unicode name) of a registered name in the zones."""
     raw = _string(value, "domain")
     if not raw:
         raise RowError("the domain is empty")
     try:
-        alabel = to_alabel(raw)
+        alabel = _alabel(raw)
     except ValueError as exc:
         raise RowError(str(exc)) from None
     if not in_zones(alabel, zones):
@@ -374,11 +392,15 @@ def _domain(value: Any, zones: tuple[str, ...]) -> tuple[str, str]:
     parent = registered_domain(alabel)
     if parent is not None and parent != alabel:
         raise RowError(f"{alabel} is not a registered name: it lies under {parent}")
+    if "xn--" not in alabel:
+        return alabel, alabel
     try:
-        unicode_name = idna.decode(alabel)
+        return alabel, idna.decode(alabel)
     except (idna.IDNAError, UnicodeError):
-        unicode_name = alabel
-    return alabel, unicode_name
+        return alabel, alabel
+
+
+_FLAT_KEYS = {role: [(name, f"{role}_{name}") for name in ("handle", *CONTACT_FIELDS)] for role in ROLES}
 
 
 def _contact(record: dict[str, Any], role: str) -> dict[str, str] | None | _Keep:
@@ -392,8 +414,7 @@ def _contact(record: dict[str, Any], role: str) -> dict[str, str] | None | _Keep
     elif role in record:
         raise RowError(f"{role} must be an object, not a {_kind(nested)}")
     else:
-        prefix = f"{role}_"
-        values = {key.removeprefix(prefix): value for key, value in record.items() if key.startswith(prefix)}
+        values = {name: record[key] for name, key in _FLAT_KEYS[role] if key in record}
     if not values and role not in record:
         return KEEP
     contact: dict[str, str] = {}
@@ -430,6 +451,15 @@ def _registrar(record: dict[str, Any]) -> tuple[str | None | _Keep, str]:
     return code or None, _limited(name, "registrar_name", REGISTRAR_NAME_LIMIT)
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _address(text: str) -> str | None:
+    """Return an IPv4 or IPv6 address in its canonical form, or None when it is none."""
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        return None
+
+
 def _nameserver(item: Any) -> dict[str, Any]:
     """Return {"name", "addresses"} from `name/addr,addr` text or a {"name", "addresses"} object."""
     if isinstance(item, dict):
@@ -443,7 +473,7 @@ def _nameserver(item: Any) -> dict[str, Any]:
         name_text, _, address_text = _string(item, "name server").partition("/")
         addresses = address_text.split(",") if address_text else []
     try:
-        name = to_alabel(name_text)
+        name = _alabel(name_text)
     except ValueError as exc:
         raise RowError(f"name server: {exc}") from None
     if "." not in name:
@@ -453,10 +483,9 @@ def _nameserver(item: Any) -> dict[str, Any]:
         text = _string(address, "name server address")
         if not text:
             continue
-        try:
-            canonical = str(ipaddress.ip_address(text))
-        except ValueError:
-            raise RowError(f"name server {name}: {text!r} is not an IP address") from None
+        canonical = _address(text)
+        if canonical is None:
+            raise RowError(f"name server {name}: {text[:80]!r} is not an IP address")
         if canonical not in normalized:
             normalized.append(canonical)
     return {"name": name, "addresses": normalized}
@@ -661,21 +690,31 @@ class _Store:
         self.contact_ids = {handle: values[0] for handle, values in stored.items()}
         self.contact_ids.update(dict(select_in(Contact, ("handle", "id"), "handle", new)))
 
-    def _values(self, entry: Entry, current: dict[str, Any]) -> dict[str, Any]:
-        """Return the name's columns after this row: the stored ones with what the row gives."""
-        values = dict(current)
-        values["unicode_name"] = entry.unicode_name
-        values["registered"] = True
+    def _values(self, entry: Entry, current: tuple[Any, ...]) -> tuple[Any, ...]:
+        """Return the name's columns (DOMAIN_COLUMNS) after this row: the stored ones with what it gives."""
+        _, registrar_id, registrant_id, admin_id, nameservers, statuses, created, _ = current
         if entry.registrar is not KEEP:
-            values["registrar_id"] = self.registrar_ids[entry.registrar] if entry.registrar else None
-        for column, contact in (("registrant_id", entry.registrant), ("admin_contact_id", entry.admin)):
-            if contact is not KEEP:
-                values[column] = self.contact_ids[contact["handle"]] if contact else None
-        for column in ("nameservers", "statuses", "created"):
-            value = getattr(entry, column)
-            if value is not KEEP:
-                values[column] = value
-        return values
+            registrar_id = self.registrar_ids[entry.registrar] if entry.registrar else None
+        if entry.registrant is not KEEP:
+            registrant_id = self.contact_ids[entry.registrant["handle"]] if entry.registrant else None
+        if entry.admin is not KEEP:
+            admin_id = self.contact_ids[entry.admin["handle"]] if entry.admin else None
+        if entry.nameservers is not KEEP:
+            nameservers = entry.nameservers
+        if entry.statuses is not KEEP:
+            statuses = entry.statuses
+        if entry.created is not KEEP:
+            created = entry.created
+        return (
+            entry.unicode_name,
+            registrar_id,
+            registrant_id,
+            admin_id,
+            nameservers,
+            statuses,
+            created,
+            True,
+        )
 
     def _touched_elsewhere(self, entry: Entry) -> bool:
         """Say whether the registrar or a contact the row names was changed by this file."""
@@ -687,20 +726,11 @@ class _Store:
         )
 
     def _domains(self, entries: list[Entry]) -> None:
-        stored: dict[str, dict[str, Any]] = {}
+        stored: dict[str, tuple[Any, ...]] = {}
         for chunk in chunked([entry.domain for entry in entries]):
             for row in Domain.objects.filter(name__in=chunk).values_list("name", *DOMAIN_COLUMNS):
-                stored[row[0]] = dict(zip(DOMAIN_COLUMNS, row[1:], strict=True))
-        fresh: dict[str, Any] = {
-            "unicode_name": "",
-            "registrar_id": None,
-            "registrant_id": None,
-            "admin_contact_id": None,
-            "nameservers": [],
-            "statuses": [],
-            "created": None,
-            "registered": True,
-        }
+                stored[row[0]] = row[1:]
+        fresh: tuple[Any, ...] = ("", None, None, None, [], [], None, True)
         new: list[tuple[Any, ...]] = []
         updates: list[list[Any]] = []
         now = timezone.now()
@@ -708,10 +738,10 @@ class _Store:
             current = stored.get(entry.domain)
             values = self._values(entry, current or fresh)
             if current is None:
-                new.append((entry.domain, *(values[column] for column in DOMAIN_COLUMNS)))
+                new.append((entry.domain, *values))
                 self.report.created += 1
             elif values != current:
-                updates.append([*(values[column] for column in DOMAIN_COLUMNS), now, entry.domain])
+                updates.append([*values, now, entry.domain])
                 self.report.updated += 1
             elif self._touched_elsewhere(entry):
                 self.report.updated += 1
