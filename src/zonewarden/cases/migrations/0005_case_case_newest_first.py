@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0004_case_fix_verified_at_and_more'),
-        ('domains', '0002_whoisanswer'),
+        ("cases", "0004_case_fix_verified_at_and_more"),
+        ("domains", "0002_whoisanswer"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['-opened_at', '-id'], name='case_newest_first'),
+            model_name="case",
+            index=models.Index(fields=["-opened_at", "-id"], name="case_newest_first"),
         ),
     ]
