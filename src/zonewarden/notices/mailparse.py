@@ -33,6 +33,7 @@ ID_LENGTH_LIMIT = 500
 ADDRESS_LIMIT = 320
 PART_LIMIT = 500  # MIME parts looked at: a hostile message can hold thousands
 HTML_LIMIT = 500_000  # characters of HTML converted: enough for any real reply, bounded work
+MAILDIR_READ_LIMIT = 64 << 20  # bytes read of one Maildir file: mail servers refuse larger messages
 
 _ENCODING_ERRORS = (LookupError, UnicodeError, ValueError, TypeError)
 
@@ -92,7 +93,8 @@ def iter_maildir_new(path: Path | str) -> Iterator[tuple[Path, bytes]]:
         if entry.name.startswith(".") or not entry.is_file():
             continue
         try:
-            data = entry.read_bytes()
+            with entry.open("rb") as file:
+                data = file.read(MAILDIR_READ_LIMIT)  # a huge file costs no more than this
         except FileNotFoundError:
             continue  # another reader took it meanwhile
         yield entry, data
