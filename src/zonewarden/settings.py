@@ -166,11 +166,23 @@ ZONEWARDEN_SEND_LEASE_SECONDS = env_int("ZONEWARDEN_SEND_LEASE_SECONDS", 600, mi
 ZONEWARDEN_MAILDIR = env_str("ZONEWARDEN_MAILDIR", "")
 
 # --- contacts (issue 4) ---
-# The WHOIS server of each zone, "zone=host:port".
+from zonewarden.whois.client import parse_endpoint  # noqa: E402  (pure Python: checks the entries below)
+
+# The WHOIS server of each zone, "zone=host:port" (.kz and .қаз fall back to whois.nic.kz:43).
 ZONEWARDEN_WHOIS_SERVERS = env_list(
     "ZONEWARDEN_WHOIS_SERVERS", ["kz=whois.nic.kz:43", "xn--80ao21a=whois.nic.kz:43"]
 )
+for _entry in ZONEWARDEN_WHOIS_SERVERS:
+    _zone, _equals, _where = _entry.partition("=")
+    try:
+        if not _equals or not _zone.strip():
+            raise ValueError("expected zone=host:port")
+        parse_endpoint(_where)
+    except ValueError as _error:
+        raise ImproperlyConfigured(f"ZONEWARDEN_WHOIS_SERVERS entry {_entry!r}: {_error}") from None
+# How long a WHOIS answer is used before the server is asked again (whois --fresh always asks).
 ZONEWARDEN_WHOIS_CACHE_SECONDS = env_int("ZONEWARDEN_WHOIS_CACHE_SECONDS", 86400, minimum=0)
+# Seconds a WHOIS query may take, connecting and reading included.
 ZONEWARDEN_WHOIS_TIMEOUT = env_int("ZONEWARDEN_WHOIS_TIMEOUT", 10, minimum=1)
 # Seconds between two queries to one WHOIS server (whois.nic.kz limits its clients).
 ZONEWARDEN_WHOIS_INTERVAL = float(env_int("ZONEWARDEN_WHOIS_INTERVAL_MS", 1000, minimum=0)) / 1000

@@ -71,6 +71,8 @@ class Command(BaseCommand):
         try:
             report = import_registry(data, fmt=options["format"])
         except ImportRefused as exc:
+            if options["json"]:
+                self.stdout.write(json.dumps({"error": f"{name}: {exc}"}, ensure_ascii=False))
             raise CommandError(f"{name}: {exc}") from exc
         if options["json"]:
             self.stdout.write(json.dumps(report.as_json(), ensure_ascii=False))
