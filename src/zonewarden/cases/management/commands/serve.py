@@ -1,7 +1,9 @@
-"""`zonewarden serve`: the web server and the worker together; Ctrl-C stops both."""
+"""`zonewarden serve`: the web server (gunicorn, several processes) and the worker together;
+Ctrl-C or SIGTERM stops both."""
 
 from __future__ import annotations
 
+import os
 import secrets
 import signal
 import subprocess
@@ -20,6 +22,15 @@ class Command(BaseCommand):
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--addr", default="127.0.0.1:8000", help="address:port to listen on")
         parser.add_argument("--demo", action="store_true", help="say how to log in to the demo accounts")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=web_workers(),
+            help="web server processes (default: ZONEWARDEN_WEB_WORKERS, else 2 per core + 1, at most 8)",
+        )
+        parser.add_argument(
+            "--no-worker", action="store_true", help="the web server only (run `zonewarden worker` apart)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         users = get_user_model()
@@ -40,8 +51,8 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, interrupt)
         command = [sys.executable, "-m", "zonewarden"]
         # Our own interpreter and module, with fixed arguments.
-        worker = subprocess.Popen([*command, "worker"])  # noqa: S603
-        web = subprocess.Popen([*command, "runserver", "--noreload", "--insecure", options["addr"]])  # noqa: S603
+        worker = None if options["no_worker"] else subprocess.Popen([*command, "worker"])  # noqa: S603
+        web = subprocess.Popen(gunicorn(options["addr"], max(1, options["workers"])))  # noqa: S603
         self.stdout.write(self.style.SUCCESS(f"zonewarden is running on http://{options['addr']}/ — {login}"))
         self.stdout.write("press Ctrl-C to stop the web server and the worker")
         try:
@@ -49,12 +60,43 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             pass
         finally:
-            for process in (web, worker):
+            children = [process for process in (web, worker) if process is not None]
+            for process in children:
                 if process.poll() is None:
                     process.terminate()
-            for process in (web, worker):
+            for process in children:
                 try:
                     process.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     process.kill()
         self.stdout.write("stopped")
+
+
+def web_workers() -> int:
+    configured = os.environ.get("ZONEWARDEN_WEB_WORKERS", "")
+    if configured.isdigit() and int(configured) > 0:
+        return int(configured)
+    return min(2 * (os.cpu_count() or 1) + 1, 8)
+
+
+def gunicorn(address: str, workers: int) -> list[str]:
+    """The web server's command line: gunicorn's sync workers, our own WSGI application."""
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "zonewarden.wsgi:application",
+        "--bind",
+        address,
+        "--workers",
+        str(workers),
+        # Uploading a large feed file to /api/ingests/ parses it in the request.
+        "--timeout",
+        os.environ.get("ZONEWARDEN_WEB_TIMEOUT", "300"),
+        "--access-logfile",
+        "-",
+        "--access-logformat",
+        '%(h)s "%(r)s" %(s)s %(b)s %(M)sms',
+        "--error-logfile",
+        "-",
+    ]
