@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -15,18 +16,28 @@ from django.db.models import Count
 from django.db.models.functions import TruncWeek
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language, ngettext
+from django.utils.translation import gettext as _
 
-from zonewarden import access
+from zonewarden import access, charts
 from zonewarden.cases import workflow
-from zonewarden.cases.models import State
-from zonewarden.registry.models import RequestItem
-from zonewarden.registry.service import RequestError, decide, file_registrar_report
+from zonewarden.cases.models import Case, State
+from zonewarden.intake.models import Category, Incident
+from zonewarden.registry.models import RegistrarReport, RegistryRequest, RequestItem
+from zonewarden.registry.service import (
+    RequestError,
+    build_request,
+    decide,
+    file_registrar_report,
+    late_registrars,
+)
 
 
 def _require(request: HttpRequest, permission: str) -> None:
     if not access.may(request.user, permission):
-        raise PermissionDenied(f"you may not do this ({permission})")
+        raise PermissionDenied(_("You may not do this (%(permission)s).") % {"permission": permission})
 
 
 @login_required
@@ -41,31 +52,61 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect("admin:index")
 
 
+WEEKS = 12
+FIXED = (State.RESOLVED, State.WITHDRAWN, State.RESTORED, State.CLOSED)
+
+
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     if not access.sees_everything(request.user):
-        raise PermissionDenied("the dashboard is the CERT's")
+        raise PermissionDenied(_("The dashboard is the CERT's."))
     now = timezone.now()
+    zone = timezone.get_current_timezone()
+    weeks = charts.weeks_back(timezone.localdate(now), WEEKS)
+    since = dt.datetime.combine(weeks[0], dt.time(), tzinfo=zone)
     cases = access.cases_for(request.user)
     by_state = dict(cases.values_list("state").annotate(n=Count("pk")).order_by())
-    weeks = (
+    per_week = (
         access.incidents_for(request.user)
-        .filter(first_seen__gte=now - dt.timedelta(weeks=12))
-        .annotate(week=TruncWeek("first_seen"))
-        .values("week", "category")
+        .filter(first_seen__gte=since)
+        .annotate(week=TruncWeek("first_seen", tzinfo=zone))
+        .values_list("week", "category")
         .annotate(n=Count("pk"))
-        .order_by("week", "category")
+        .order_by()
     )
+    counts = {(week.date() if isinstance(week, dt.datetime) else week, code): n for week, code, n in per_week}
+    fixed = cases.filter(state__in=FIXED, closed_at__gte=since).values_list(
+        "opened_at", "fix_verified_at", "closed_at"
+    )
+    spans = [(opened, fixed_at) for opened, verified, closed in fixed if (fixed_at := verified or closed)]
     context = {
-        "states": [(state.label, by_state.get(state.value, 0)) for state in State],
+        "states": [(state.label, state.value, by_state.get(state.value, 0)) for state in State],
         "due": cases.filter(next_due_at__lte=now + dt.timedelta(days=1)).count(),
         "registry_late": cases.filter(
             registry_late=True, state__in=[State.ESCALATED, State.RESTORATION_REQUESTED]
         ).count(),
         "registrar_late": cases.filter(registrar_late=True, state=State.SUSPENDED).count(),
-        "weeks": list(weeks),
+        "incident_chart": charts.stacked_bars(
+            weeks, counts, _category_labels(), title=_("Incidents per week and category")
+        ),
+        "fix_chart": charts.bars(
+            weeks,
+            charts.median_days_to_fix(spans, weeks, zone),
+            title=_("Median days from report to fix, by week of the fix"),
+            unit=_("days"),
+        ),
+        "fixed_count": len(spans),
     }
-    return render(request, "pages/dashboard.html", context)
+    template = "pages/_dashboard_body.html" if request.htmx else "pages/dashboard.html"  # type: ignore[attr-defined]
+    return render(request, template, context)
+
+
+def _category_labels() -> dict[str, str]:
+    language = (get_language() or "en")[:2]
+    labels = {}
+    for category in Category.objects.all():
+        labels[category.code] = getattr(category, f"name_{language}", "") or category.name_en or category.code
+    return labels
 
 
 @login_required
@@ -81,7 +122,16 @@ def incidents(request: HttpRequest) -> HttpResponse:
     if category:
         rows = rows.filter(category_id=category)
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
-    return render(request, "pages/incidents.html", {"page": page, "status": status, "category": category})
+    context = {
+        "page": page,
+        "status": status,
+        "category": category,
+        "statuses": Incident.Status.choices,
+        "keep": _keep(request),
+        "categories": Category.objects.order_by("code"),
+    }
+    template = "pages/_incident_rows.html" if request.htmx else "pages/incidents.html"  # type: ignore[attr-defined]
+    return render(request, template, context)
 
 
 def _bulk(request: HttpRequest) -> HttpResponse:
@@ -104,9 +154,12 @@ def _bulk(request: HttpRequest) -> HttpResponse:
             done += 1
         except workflow.WorkflowError as exc:
             messages.error(request, str(exc))
-    messages.success(
-        request, f"{done} case(s) {'rejected' if request.POST.get('action') == 'reject' else 'confirmed'}"
-    )
+    if request.POST.get("action") == "reject":
+        messages.success(request, ngettext("%(n)d case rejected", "%(n)d cases rejected", done) % {"n": done})
+    else:
+        messages.success(
+            request, ngettext("%(n)d case confirmed", "%(n)d cases confirmed", done) % {"n": done}
+        )
     return redirect("incidents")
 
 
@@ -117,7 +170,15 @@ def cases(request: HttpRequest) -> HttpResponse:
     if state:
         rows = rows.filter(state=state)
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
-    return render(request, "pages/cases.html", {"page": page, "state": state, "states": State.choices})
+    context = {"page": page, "state": state, "states": State.choices, "keep": _keep(request)}
+    return render(request, "pages/cases.html", context)
+
+
+def _keep(request: HttpRequest) -> str:
+    """The query string without its page number, for the pager's links."""
+    kept = request.GET.copy()
+    kept.pop("page", None)
+    return kept.urlencode()
 
 
 @login_required
@@ -130,33 +191,71 @@ def case_page(request: HttpRequest, pk: int) -> HttpResponse:
         "notices": access.notices_for(request.user).filter(case=case).order_by("created_at"),
         "checks": access.checks_for(request.user).filter(incident__case=case).order_by("-at")[:50],
         "items": case.registry_items.select_related("request").order_by("received_at"),
+        "may_see_requests": access.sees_everything(request.user)
+        or access.REGISTRY in access.roles(request.user),
     }
     return render(request, "pages/case.html", context)
 
 
 @login_required
-def registry_queue(request: HttpRequest) -> HttpResponse:
+def registry_queue(request: HttpRequest, kind: str = RegistryRequest.Kind.ESCALATION) -> HttpResponse:
+    """The registry's open items of one kind, oldest deadline first; decisions update the row in place."""
     _require(request, "registry.view_requestitem")
+    here = "registry-queue" if kind == RegistryRequest.Kind.ESCALATION else "restoration-queue"
     if request.method == "POST":
         _require(request, "registry.change_requestitem")
-        item = get_object_or_404(RequestItem.objects.select_related("request"), pk=request.POST.get("item"))
+        item = get_object_or_404(
+            RequestItem.objects.select_related("request", "domain"),
+            pk=request.POST.get("item"),
+            request__kind=kind,
+        )
+        error = ""
         try:
-            decide(
+            item = decide(
                 item,
                 request.POST.get("outcome", ""),
                 actor=request.user,
                 reason=request.POST.get("reason", ""),
             )
-            messages.success(request, f"{item.domain_id}: {request.POST.get('outcome')}")
         except RequestError as exc:
-            messages.error(request, str(exc))
-        return redirect("registry-queue")
-    now = timezone.now()
+            error = str(exc)
+        if request.htmx:  # type: ignore[attr-defined]
+            row = {"item": item, "hours": _hours_left(item.deadline), "error": error}
+            return render(request, "pages/_queue_row.html", {"row": row})
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, f"{item.domain_id}: {item.get_outcome_display()}")
+        return redirect(here)
     items = (
-        RequestItem.objects.filter(outcome="").select_related("request", "domain").order_by("deadline", "pk")
+        RequestItem.objects.filter(outcome="", request__kind=kind)
+        .select_related("request", "domain")
+        .order_by("deadline", "pk")
     )
-    rows = [{"item": item, "hours": (item.deadline - now).total_seconds() / 3600} for item in items]
-    return render(request, "pages/registry_queue.html", {"rows": rows})
+    rows = [{"item": item, "hours": _hours_left(item.deadline)} for item in items]
+    context = {"rows": rows, "kind": kind, "here": here}
+    template = "pages/_queue_rows.html" if request.htmx else "pages/registry_queue.html"  # type: ignore[attr-defined]
+    return render(request, template, context)
+
+
+def restoration_queue(request: HttpRequest) -> HttpResponse:
+    return registry_queue(request, RegistryRequest.Kind.RESTORATION)
+
+
+def _hours_left(deadline: dt.datetime) -> float:
+    return (deadline - timezone.now()).total_seconds() / 3600
+
+
+@login_required
+def registrar_reports(request: HttpRequest) -> HttpResponse:
+    """For the registry and the CERT: registrars' reports, and suspended names whose report is late."""
+    _require(request, "registry.view_registrarreport")
+    if not (access.sees_everything(request.user) or access.REGISTRY in access.roles(request.user)):
+        raise PermissionDenied(_("Registrars' reports are for the registry and the CERT."))
+    reports = RegistrarReport.objects.select_related("case", "registrar").order_by("-filed_at", "-pk")
+    page = Paginator(reports, 50).get_page(request.GET.get("page"))
+    context = {"page": page, "late": late_registrars()[:500], "now": timezone.now()}
+    return render(request, "pages/registrar_reports.html", context)
 
 
 @login_required
@@ -167,7 +266,7 @@ def registrar_names(request: HttpRequest) -> HttpResponse:
         case = get_object_or_404(access.cases_for(request.user), pk=request.POST.get("case"))
         try:
             file_registrar_report(case, text=request.POST.get("text", ""), actor=request.user)
-            messages.success(request, f"report on {case.domain_id} filed")
+            messages.success(request, _("Your report on %(name)s is filed.") % {"name": case.domain_id})
         except RequestError as exc:
             messages.error(request, str(exc))
         return redirect("registrar-names")
@@ -175,6 +274,122 @@ def registrar_names(request: HttpRequest) -> HttpResponse:
         access.cases_for(request.user)
         .filter(state=State.SUSPENDED)
         .select_related("domain")
+        .prefetch_related("registrar_reports")
         .order_by("registrar_deadline")
     )
     return render(request, "pages/registrar.html", {"cases": cases, "now": timezone.now()})
+
+
+@login_required
+def escalation(request: HttpRequest) -> HttpResponse:
+    """The escalation builder: pick the cases due, and build one numbered letter to the registry."""
+    _require(request, "cases.view_case")
+    if not access.sees_everything(request.user):
+        raise PermissionDenied(_("Escalations are built by the CERT."))
+    if request.method == "POST":
+        _require(request, "registry.add_registryrequest")
+        kind = request.POST.get("kind", RegistryRequest.Kind.ESCALATION)
+        if kind not in RegistryRequest.Kind.values:
+            messages.error(request, _("Unknown kind of request."))
+            return redirect("escalation")
+        chosen = list(Case.objects.filter(pk__in=_ids(request.POST.getlist("case"))).order_by("pk"))
+        if not chosen:
+            messages.error(request, _("Choose at least one case."))
+            return redirect("escalation")
+        try:
+            built = build_request(kind, chosen, actor=request.user)
+        except RequestError as exc:
+            messages.error(request, str(exc))
+            return redirect("escalation")
+        messages.success(
+            request,
+            ngettext(
+                "Request %(number)s with %(n)d name is built.",
+                "Request %(number)s with %(n)d names is built.",
+                len(chosen),
+            )
+            % {"number": built.number, "n": len(chosen)},
+        )
+        return redirect("request", pk=built.pk)
+    due = Case.objects.filter(state=State.NOTIFYING, escalation_due_at__isnull=False)
+    ready = Case.objects.filter(state=State.SUSPENDED, fix_verified_at__isnull=False)
+    context = {
+        "due": due.select_related("domain").order_by("escalation_due_at", "pk")[:500],
+        "due_count": due.count(),
+        "ready": ready.select_related("domain").order_by("fix_verified_at", "pk")[:500],
+        "ready_count": ready.count(),
+        "requests": RegistryRequest.objects.annotate(names=Count("items")).order_by("-created_at", "-pk")[
+            :20
+        ],
+        "may_build": access.may(request.user, "registry.add_registryrequest"),
+    }
+    return render(request, "pages/escalation.html", context)
+
+
+def _ids(values: list[str]) -> list[int]:
+    return [int(value) for value in values if value.isdigit()]
+
+
+def _request_for(request: HttpRequest, pk: int) -> RegistryRequest:
+    _require(request, "registry.view_registryrequest")
+    if not (access.sees_everything(request.user) or access.REGISTRY in access.roles(request.user)):
+        raise PermissionDenied(_("Requests to the registry are for the registry and the CERT."))
+    return get_object_or_404(RegistryRequest, pk=pk)
+
+
+@login_required
+def request_page(request: HttpRequest, pk: int) -> HttpResponse:
+    built = _request_for(request, pk)
+    items = built.items.select_related("domain", "case").order_by("domain_id")
+    return render(request, "pages/request.html", {"request_": built, "items": items})
+
+
+@login_required
+def request_letter(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    """The letter as built (the bytes whose hash every case's timeline records)."""
+    built = _request_for(request, pk)
+    body, content_type = (
+        (bytes(built.pdf), "application/pdf")
+        if fmt == "pdf"
+        else (bytes(built.docx), "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    )
+    response = HttpResponse(body, content_type=content_type)
+    safe_number = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in built.number)
+    response["Content-Disposition"] = f'attachment; filename="{safe_number}.{fmt}"'
+    return response
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    """Template context: the links of the header, only those the user's roles may open."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    everything = access.sees_everything(user)
+    mine = access.roles(user)
+    links: list[tuple[str, str]] = []
+    if everything:
+        links += [
+            ("dashboard", _("Dashboard")),
+            ("incidents", _("Incidents")),
+            ("cases", _("Cases")),
+            ("escalation", _("Escalation")),
+        ]
+    if everything or access.REGISTRY in mine:
+        links += [
+            ("registry-queue", _("Registry queue")),
+            ("restoration-queue", _("Restorations")),
+            ("registrar-reports", _("Registrars' reports")),
+        ]
+    if access.REGISTRAR in mine:
+        links += [("registrar-names", _("Our suspended names"))]
+    if everything and settings.EMAIL_BACKEND == "zonewarden.notices.sink.SinkBackend":
+        links += [("sink", _("Mail sink"))]
+    links += [("suspended", _("Suspended names (public)"))]
+    if user.is_staff:
+        links += [("admin:index", _("Admin"))]
+    items = [{"url": reverse(name), "label": label, "current": False} for name, label in links]
+    # The current page is the link with the longest address the path starts with.
+    matching = [item for item in items if request.path.startswith(str(item["url"]))]
+    if matching:
+        max(matching, key=lambda item: len(str(item["url"])))["current"] = True
+    return {"navigation": items}

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_htmx",
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
@@ -75,10 +76,18 @@ SPECTACULAR_SETTINGS = {
     # The documentation page loads Swagger UI from the package's own static files, not a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "RequestKindEnum": "zonewarden.registry.models.RegistryRequest.Kind",
+        "NoticeKindEnum": "zonewarden.notices.models.Notice.Kind",
+        "InboundKindEnum": "zonewarden.notices.models.InboundMail.Kind",
+    },
 }
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Serves the admin's, the API docs' and our own static files from the packages themselves,
+    # so one `zonewarden serve` (gunicorn) needs no separate web server and no collectstatic.
+    "zonewarden.staticfiles.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "zonewarden.loginlimit.LoginLimitMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -86,6 +95,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -102,6 +112,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "zonewarden.pages.navigation",
             ],
         },
     },
@@ -127,10 +139,12 @@ LANGUAGE_CODE = env_str("ZONEWARDEN_LANGUAGE", "ru")
 LANGUAGES = [("kk", "Қазақша"), ("ru", "Русский"), ("en", "English")]
 TIME_ZONE = env_str("ZONEWARDEN_TIME_ZONE", "Asia/Almaty")
 USE_I18N = True
+LOCALE_PATHS = [Path(__file__).resolve().parent / "locale"]
 USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+WHITENOISE_USE_FINDERS = True  # straight from the installed apps; collectstatic is optional
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
@@ -281,6 +295,7 @@ if env_bool("ZONEWARDEN_TESTING", False) or "PYTEST_VERSION" in os.environ:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     ZONEWARDEN_CHECK_DNS = False  # tests name the hosts they serve; nothing is looked up
+    LANGUAGE_CODE = "en"  # pages' tests read English unless they ask for Kazakh or Russian
 
 if not ZONEWARDEN_ZONES:
     raise ImproperlyConfigured("ZONEWARDEN_ZONES is empty: name at least one zone, e.g. kz")

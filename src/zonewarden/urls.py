@@ -1,10 +1,10 @@
-"""URL routes: the admin for now; the parties' pages grow here."""
+"""URL routes: the parties' pages, the public transparency page, the owner's link, the API, the admin."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth.views import LoginView, LogoutView
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from zonewarden import pages
 from zonewarden.cases.views import owner_case, suspended
@@ -21,8 +21,16 @@ urlpatterns = [
     path("incidents/", pages.incidents, name="incidents"),
     path("cases/", pages.cases, name="cases"),
     path("cases/<int:pk>/", pages.case_page, name="case"),
+    path("escalation/", pages.escalation, name="escalation"),
+    path("requests/<int:pk>/", pages.request_page, name="request"),
+    re_path(
+        r"^requests/(?P<pk>[0-9]+)/letter\.(?P<fmt>pdf|docx)$", pages.request_letter, name="request-letter"
+    ),
     path("registry/", pages.registry_queue, name="registry-queue"),
+    path("registry/restoration/", pages.restoration_queue, name="restoration-queue"),
+    path("registry/reports/", pages.registrar_reports, name="registrar-reports"),
     path("registrar/", pages.registrar_names, name="registrar-names"),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/", include("zonewarden.api.urls")),
     path("owner/<str:token>/", owner_case, name="owner-case"),

@@ -16,6 +16,7 @@ router.register("cases", views.CaseViewSet, basename="case")
 router.register("notices", views.NoticeViewSet, basename="notice")
 router.register("checks", views.CheckViewSet, basename="check")
 router.register("requests", views.RequestViewSet, basename="request")
+router.register("request-items", views.ItemViewSet, basename="request-item")
 router.register("registrar-reports", views.ReportViewSet, basename="registrar-report")
 
 urlpatterns = [

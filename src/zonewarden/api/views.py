@@ -24,7 +24,7 @@ from zonewarden.intake.ingest import ingest_bytes
 from zonewarden.intake.models import Incident
 from zonewarden.notices.models import Notice
 from zonewarden.registry.models import RegistrarReport, RegistryRequest, RequestItem
-from zonewarden.registry.service import RequestError, file_registrar_report
+from zonewarden.registry.service import RequestError, build_request, decide, file_registrar_report
 
 
 class IncidentSerializer(serializers.ModelSerializer[Incident]):
@@ -146,6 +146,10 @@ class CheckSerializer(serializers.ModelSerializer[Check]):
 
 
 class ItemSerializer(serializers.ModelSerializer[RequestItem]):
+    outcome = serializers.ChoiceField(
+        choices=RequestItem.Outcome.choices, allow_blank=True, read_only=True, help_text="empty while open"
+    )
+
     class Meta:
         model = RequestItem
         fields = [
@@ -307,8 +311,25 @@ class CheckViewSet(viewsets.ReadOnlyModelViewSet[Check]):
         return access.checks_for(self.request.user).order_by("-at", "-pk")
 
 
-class RequestViewSet(viewsets.ReadOnlyModelViewSet[RegistryRequest]):
-    """Escalation and restoration requests with their items (the registry's queue)."""
+class RequestCreateSerializer(serializers.Serializer[dict[str, Any]]):
+    kind = serializers.ChoiceField(choices=RegistryRequest.Kind.choices)
+    cases = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), min_length=1, max_length=5000
+    )
+
+
+class DecisionSerializer(serializers.Serializer[dict[str, Any]]):
+    outcome = serializers.ChoiceField(choices=RequestItem.Outcome.choices)
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+def _registry_side(user: Any) -> bool:
+    return access.sees_everything(user) or access.REGISTRY in access.roles(user)
+
+
+class RequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[RegistryRequest]):
+    """Escalation and restoration requests with their items. POST {kind, cases} builds one numbered
+    letter (as the escalation builder page does); cases that do not qualify refuse the whole request."""
 
     serializer_class = RequestSerializer
     permission_classes = [ModelPermission]
@@ -316,11 +337,65 @@ class RequestViewSet(viewsets.ReadOnlyModelViewSet[RegistryRequest]):
     queryset = RegistryRequest.objects.none()
 
     def get_queryset(self) -> QuerySet[RegistryRequest]:
-        mine = access.roles(self.request.user)
         requests = RegistryRequest.objects.prefetch_related("items").order_by("-created_at", "-pk")
-        if access.sees_everything(self.request.user) or access.REGISTRY in mine:
-            return requests
-        return requests.none()
+        return requests if _registry_side(self.request.user) else requests.none()
+
+    @extend_schema(request=RequestCreateSerializer, responses={201: RequestSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = RequestCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        wanted = sorted(set(data.validated_data["cases"]))
+        cases = list(access.cases_for(request.user).filter(pk__in=wanted).order_by("pk"))
+        missing = sorted(set(wanted) - {case.pk for case in cases})
+        if missing:
+            raise ValidationError({"cases": [f"there is no case {', '.join(map(str, missing[:20]))}"]})
+        try:
+            built = build_request(data.validated_data["kind"], cases, actor=request.user)
+        except RequestError as exc:
+            raise ValidationError({"cases": [str(exc)]}) from exc
+        return Response(RequestSerializer(built).data, status=status.HTTP_201_CREATED)
+
+
+class ItemFilter(filters.FilterSet):
+    open = filters.BooleanFilter(field_name="outcome", lookup_expr="exact", method="open_only")
+    kind = filters.ChoiceFilter(field_name="request__kind", choices=RegistryRequest.Kind.choices)
+
+    class Meta:
+        model = RequestItem
+        fields = ["outcome", "case", "domain"]
+
+    def open_only(self, queryset: QuerySet[RequestItem], name: str, value: bool) -> QuerySet[RequestItem]:
+        return queryset.filter(outcome="") if value else queryset.exclude(outcome="")
+
+
+class ItemViewSet(viewsets.ReadOnlyModelViewSet[RequestItem]):
+    """The registry's queue: one name of a request each, oldest deadline first (`?open=true`).
+    POST `/decide/` records the registry's decision, once."""
+
+    serializer_class = ItemSerializer
+    permission_classes = [ModelPermission]
+    filterset_class = ItemFilter
+    queryset = RequestItem.objects.none()
+
+    def get_queryset(self) -> QuerySet[RequestItem]:
+        items = RequestItem.objects.select_related("request").order_by("deadline", "pk")
+        return items if _registry_side(self.request.user) else items.none()
+
+    @extend_schema(request=DecisionSerializer, responses={200: ItemSerializer})
+    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
+    def decide(self, request: Request, pk: str | None = None) -> Response:
+        if not access.may(request.user, "registry.change_requestitem"):
+            raise PermissionDenied("only the registry decides on its requests")
+        item = self.get_object()
+        data = DecisionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            decided = decide(
+                item, data.validated_data["outcome"], actor=request.user, reason=data.validated_data["reason"]
+            )
+        except RequestError as exc:
+            raise ValidationError({"outcome": [str(exc)]}) from exc
+        return Response(ItemSerializer(decided).data)
 
 
 class ReportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[RegistrarReport]):

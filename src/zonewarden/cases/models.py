@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from zonewarden.domains.models import Domain
 
@@ -12,16 +13,16 @@ from zonewarden.domains.models import Domain
 class State(models.TextChoices):
     """The states of a case (DESIGN.md, "Case states")."""
 
-    RECORDED = "recorded", "recorded"
-    NOTIFYING = "notifying", "notifying"
-    RESOLVED = "resolved", "resolved"
-    REJECTED = "rejected", "rejected"
-    ESCALATED = "escalated", "escalated"
-    WITHDRAWN = "withdrawn", "withdrawn"
-    SUSPENDED = "suspended", "suspended"
-    RESTORATION_REQUESTED = "restoration_requested", "restoration requested"
-    RESTORED = "restored", "restored"
-    CLOSED = "closed", "closed"
+    RECORDED = "recorded", _("recorded")
+    NOTIFYING = "notifying", _("notifying")
+    RESOLVED = "resolved", _("resolved")
+    REJECTED = "rejected", _("rejected")
+    ESCALATED = "escalated", _("escalated")
+    WITHDRAWN = "withdrawn", _("withdrawn")
+    SUSPENDED = "suspended", _("suspended")
+    RESTORATION_REQUESTED = "restoration_requested", _("restoration requested")
+    RESTORED = "restored", _("restored")
+    CLOSED = "closed", _("closed")
 
 
 # A domain has at most one case in these states at a time.

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from zonewarden.cases.models import Case, State
 from zonewarden.cases.ownerlink import BadOwnerLink, case_for_token
@@ -20,7 +21,7 @@ def owner_case(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "cases/owner.html", context, status=403)
     if request.method == "POST":
         if case.state not in (State.NOTIFYING, State.SUSPENDED):
-            context["error"] = "this case does not wait for a fix"
+            context["error"] = _("This case does not wait for a fix.")
             return render(request, "cases/owner.html", context, status=409)
         from zonewarden.checks.schedule import owner_reported_fix
 
@@ -46,11 +47,40 @@ def owner_case(request: HttpRequest, token: str) -> HttpResponse:
         incidents=incidents,
         deadline=timezone.localtime(deadline).date().isoformat() if deadline else "",
         info_email=info_address(),
+        restoration=_restoration_stage(case),
     )
     response = render(request, "cases/owner.html", context)
     # The link is a credential: never sent to another site (same-origin keeps the form's Origin for CSRF).
     response["Referrer-Policy"] = "same-origin"
     return response
+
+
+def _restoration_stage(case: Case) -> str:
+    """Where the way back of a suspended name stands, in the owner's words."""
+
+    def day(moment: object) -> str:
+        return timezone.localtime(moment).date().isoformat() if moment else ""  # type: ignore[arg-type]
+
+    if case.state == State.SUSPENDED and case.fix_verified_at is None:
+        return _(
+            "The name is suspended. Once you report the fix and our check finds the site clean, "
+            "we ask the registry to restore it."
+        )
+    if case.state == State.SUSPENDED:
+        return _("Your fix was verified on %(date)s; we are asking the registry to restore the name.") % {
+            "date": day(case.fix_verified_at)
+        }
+    if case.state == State.RESTORATION_REQUESTED:
+        item = case.registry_items.filter(request__kind="restoration").order_by("-received_at").first()
+        return _("The registry was asked to restore the name on %(date)s and has until %(deadline)s.") % {
+            "date": day(item.received_at if item else None),
+            "deadline": day(item.deadline if item else None),
+        }
+    if case.state == State.RESTORED:
+        return _("The registry restored the name; its delegation is coming back into the DNS.")
+    if case.state == State.CLOSED and case.suspended_at:
+        return _("The name was restored and the case closed on %(date)s.") % {"date": day(case.closed_at)}
+    return ""
 
 
 def _suspended_row(case: Case) -> dict[str, object]:
@@ -86,7 +116,7 @@ def suspended(request: HttpRequest) -> HttpResponse:
         try:
             name = to_alabel(query)
         except ValueError:
-            context["error"] = f"{query!r} is not a domain name"
+            context["error"] = _("“%(query)s” is not a domain name.") % {"query": query}
         else:
             case = held.filter(domain_id=name).first()
             context["found"] = _suspended_row(case) if case else None

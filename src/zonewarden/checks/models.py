@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Verdict(models.TextChoices):
-    PRESENT = "present", "still there"
-    GONE = "gone", "gone"
-    UNREACHABLE = "unreachable", "unreachable (no such host, or it refuses)"
-    REFUSED = "refused", "not checked: the address is not public"
-    ERROR = "error", "not checked: error"
+    PRESENT = "present", _("still there")
+    GONE = "gone", _("gone")
+    UNREACHABLE = "unreachable", _("unreachable (no such host, or it refuses)")
+    REFUSED = "refused", _("not checked: the address is not public")
+    ERROR = "error", _("not checked: error")
 
 
 class Purpose(models.TextChoices):

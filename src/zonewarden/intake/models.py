@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from zonewarden.domains.models import Domain
 
@@ -32,10 +33,10 @@ class Incident(models.Model):
     """One normalized URL of one category on a registered name; reported again, it grows its sources."""
 
     class Status(models.TextChoices):
-        REPORTED = "reported", "reported"
-        CONFIRMED = "confirmed", "confirmed"
-        REJECTED = "rejected", "rejected"
-        GONE = "gone", "gone"
+        REPORTED = "reported", _("reported")
+        CONFIRMED = "confirmed", _("confirmed")
+        REJECTED = "rejected", _("rejected")
+        GONE = "gone", _("gone")
 
     key = models.CharField(max_length=64, unique=True, help_text="SHA-256 of category and normalized URL")
     # Indexed through the (domain, status) index below, which serves look-ups by domain alone too.

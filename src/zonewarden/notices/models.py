@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Notice(models.Model):
@@ -16,17 +17,17 @@ class Notice(models.Model):
     """
 
     class State(models.TextChoices):
-        PENDING = "pending", "pending"
-        SENDING = "sending", "sending"
-        SENT = "sent", "sent"
-        FAILED = "failed", "failed"
-        UNCONFIRMED = "unconfirmed", "unconfirmed (the worker died while sending)"
-        CANCELLED = "cancelled", "cancelled (the case moved on before it went out)"
+        PENDING = "pending", _("pending")
+        SENDING = "sending", _("sending")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
+        UNCONFIRMED = "unconfirmed", _("unconfirmed (the worker died while sending)")
+        CANCELLED = "cancelled", _("cancelled (the case moved on before it went out)")
 
     class Kind(models.TextChoices):
-        OWNER = "owner", "notice to the owner"
-        REGISTRAR = "registrar", "notice to the registrar"
-        OTHER = "other", "other"
+        OWNER = "owner", _("notice to the owner")
+        REGISTRAR = "registrar", _("notice to the registrar")
+        OTHER = "other", _("other")
 
     case = models.ForeignKey(
         "cases.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="notices"
@@ -65,12 +66,12 @@ class InboundMail(models.Model):
     """A message that came back: a delivery-status report, an automatic reply, or a person's reply."""
 
     class Kind(models.TextChoices):
-        HARD_BOUNCE = "hard_bounce", "hard bounce"
-        SOFT_BOUNCE = "soft_bounce", "soft bounce"
-        AUTO_REPLY = "auto_reply", "automatic reply"
-        REPLY = "reply", "reply"
-        ARCHIVE_COPY = "archive_copy", "our own copy of a notice"
-        OTHER = "other", "other"
+        HARD_BOUNCE = "hard_bounce", _("hard bounce")
+        SOFT_BOUNCE = "soft_bounce", _("soft bounce")
+        AUTO_REPLY = "auto_reply", _("automatic reply")
+        REPLY = "reply", _("reply")
+        ARCHIVE_COPY = "archive_copy", _("our own copy of a notice")
+        OTHER = "other", _("other")
 
     message_id = models.CharField(max_length=998, blank=True, db_index=True)
     sha256 = models.CharField(max_length=64, unique=True, help_text="Of the raw message: read once")

@@ -17,7 +17,7 @@ from zonewarden.notices.models import SinkMessage
 def sink_list(request: HttpRequest) -> HttpResponse:
     rows = SinkMessage.objects.order_by("-received_at", "-pk")
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
-    return render(request, "notices/sink/list.html", {"messages": page, "page": page, "total": rows.count()})
+    return render(request, "notices/sink/list.html", {"mails": page, "page": page, "total": rows.count()})
 
 
 @staff_member_required

@@ -16,7 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Prefetch
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from zonewarden.cases.models import Case
 from zonewarden.checks.models import Check
@@ -115,8 +115,13 @@ def _date(moment: dt.datetime | None) -> str:
     return timezone.localtime(moment).date().isoformat() if moment else ""
 
 
-def rows_for(cases: Sequence[Case]) -> list[Row]:
-    """Gather each case's facts for the letter in a fixed number of queries."""
+def rows_for(cases: Sequence[Case], language: str | None = None) -> list[Row]:
+    """Gather each case's facts for the letter in a fixed number of queries, in its language."""
+    with translation.override(language or settings.ZONEWARDEN_LETTER_LANGUAGE):
+        return _rows_for(cases)
+
+
+def _rows_for(cases: Sequence[Case]) -> list[Row]:
     ids = [case.pk for case in cases]
     loaded = (
         Case.objects.filter(pk__in=ids)

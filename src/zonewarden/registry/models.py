@@ -4,14 +4,15 @@ items with deadlines and outcomes, and registrars' reports after a suspension.""
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class RegistryRequest(models.Model):
     """One formal letter to the registry (and the authorized body), numbered and dated."""
 
     class Kind(models.TextChoices):
-        ESCALATION = "escalation", "suspension request"
-        RESTORATION = "restoration", "restoration request"
+        ESCALATION = "escalation", _("suspension request")
+        RESTORATION = "restoration", _("restoration request")
 
     kind = models.CharField(max_length=16, choices=Kind.choices)
     number = models.CharField(max_length=32, unique=True, help_text="e.g. KZ-CERT/E-2026-0007")
@@ -38,10 +39,10 @@ class RequestItem(models.Model):
     """One name of a request: the registry's deadline, and what it did."""
 
     class Outcome(models.TextChoices):
-        SUSPENDED = "suspended", "suspended"
-        WITHDRAWN = "withdrawn", "withdrawn (fixed meanwhile)"
-        REJECTED = "rejected", "rejected (not registered, wrong data)"
-        RESTORED = "restored", "restored"
+        SUSPENDED = "suspended", _("suspended")
+        WITHDRAWN = "withdrawn", _("withdrawn (fixed meanwhile)")
+        REJECTED = "rejected", _("rejected (not registered, wrong data)")
+        RESTORED = "restored", _("restored")
 
     request = models.ForeignKey(RegistryRequest, on_delete=models.PROTECT, related_name="items")
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="registry_items")
