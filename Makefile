@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export ZONEWARDEN_VAR_DIR ?= $(CURDIR)/var
 
-.PHONY: demo run test lint typecheck pytest bench clean
+.PHONY: demo run test lint typecheck pytest bench clean messages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,12 @@ test: lint typecheck pytest
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+# After changing the pages' text: refresh the Kazakh and Russian catalogues (needs Debian's gettext),
+# translate the new entries in src/zonewarden/locale/*/LC_MESSAGES/django.po, then compile them.
+messages: $(STAMP)
+	cd src/zonewarden && ../../$(BIN)/zonewarden makemessages -l kk -l ru --no-location --no-obsolete
+	cd src/zonewarden && ../../$(BIN)/zonewarden compilemessages -l kk -l ru
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,8 +1,8 @@
 """Benchmark: the case list page and the API case list with 200,000 domains and 100,000 incidents
 (and their 100,000 cases) in a fresh SQLite database, 16 concurrent clients, p50/p95 latency.
 
-The server is `zonewarden runserver` (threaded) in its own process; each client fetches pages of
-both lists in turn. The floor printed beside it is the same server answering its cheapest URL
+The server is what `zonewarden serve` runs: gunicorn with its default number of processes
+(ZONEWARDEN_WEB_WORKERS, else 2 per core + 1); each client fetches pages of both lists in turn. The floor printed beside it is the same server answering its cheapest URL
 (the log-in form: a template, no queries) under the same load. Target: p95 ≤ 200 ms.
 Environment: BENCH_LIST_DOMAINS (200000), BENCH_LIST_INCIDENTS (100000), BENCH_LIST_REQUESTS (800).
 """
@@ -123,8 +123,12 @@ def main() -> None:
         f"lists: {DOMAINS} domains, {INCIDENTS} incidents and cases loaded in {time.perf_counter() - start:.1f} s"
     )
     port = free_port()
+    from zonewarden.cases.management.commands.serve import gunicorn, web_workers
+
+    workers = web_workers()
+    print(f"  server: gunicorn, {workers} processes, on {os.cpu_count()} cores")
     server = subprocess.Popen(  # noqa: S603 - our own command
-        [sys.executable, "-m", "zonewarden", "runserver", f"127.0.0.1:{port}", "--noreload"],
+        gunicorn(f"127.0.0.1:{port}", workers),
         env={**os.environ, "ZONEWARDEN_LOG_LEVEL": "WARNING"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -133,15 +133,19 @@ def test_the_owner_reports_the_fix_and_a_check_decides(
     case.refresh_from_db()
     assert case.state == State.RESOLVED
     assert Check.objects.get(incident__case=case).reason == "the server answers 404"
+    # The owner's page shows the evidence: what the last check found.
+    assert "the server answers 404" in client.get(link).content.decode()
 
 
 def test_a_suspended_site_found_clean_is_ready_for_restoration(
-    site: WebServer, reachable: Callable[[Case], None], make_case: Callable[..., Case]
+    site: WebServer, reachable: Callable[[Case], None], make_case: Callable[..., Case], client: Client
 ) -> None:
     case = notified(make_case)
     reachable(case)
     case = workflow.escalate(case, actor="user:lead", at=T0)
     case = workflow.record_suspension(case, actor="user:registry", at=T0)
+    link = f"/owner/{owner_token(case)}/"
+    assert "Once you report the fix" in client.get(link).content.decode()
     site.answers["/login.php"] = Answer((PAGES / "parked.html").read_bytes())
     with override_settings(ZONEWARDEN_CHECK_HOSTS=hosts(case.domain_id)):
         queue_check(case, purpose="owner_report", at=T0)
@@ -149,6 +153,8 @@ def test_a_suspended_site_found_clean_is_ready_for_restoration(
     case.refresh_from_db()
     assert case.state == State.SUSPENDED and case.fix_verified_at == T0
     assert case.events.filter(action="case.fix_verified").exists()
+    # Where restoration stands, in the owner's words.
+    assert "we are asking the registry to restore the name" in client.get(link).content.decode()
 
 
 def test_check_url_prints_the_verdict_and_refuses_private_addresses(site: WebServer) -> None:

@@ -31,15 +31,23 @@ def owner_case(request: HttpRequest, token: str) -> HttpResponse:
     context["can_report"] = case.state in (State.NOTIFYING, State.SUSPENDED)
     from zonewarden.notices.outbox import defanged, info_address
 
-    incidents = [
-        {
-            "url": defanged(incident.url),
-            "category": incident.category.name_en,
-            "first_seen": timezone.localtime(incident.first_seen).date().isoformat(),
-            "status": incident.get_status_display(),
-        }
-        for incident in case.incidents.select_related("category").order_by("first_seen", "pk")
-    ]
+    incidents = []
+    for incident in case.incidents.select_related("category").order_by("first_seen", "pk")[:100]:
+        last = incident.checks.order_by("-at", "-pk").first()
+        incidents.append(
+            {
+                "url": defanged(incident.url),
+                "category": incident.category.name_en,
+                "first_seen": timezone.localtime(incident.first_seen).date().isoformat(),
+                "status": incident.get_status_display(),
+                # The evidence: what our last look at the address found (the page's title and
+                # the reason are the site's own text, escaped like everything else).
+                "checked": timezone.localtime(last.at).strftime("%Y-%m-%d %H:%M") if last else "",
+                "verdict": last.get_verdict_display() if last else "",
+                "reason": last.reason[:300] if last else "",
+                "title": last.title[:200] if last else "",
+            }
+        )
     deadline = case.owner_deadline
     context.update(
         case=case,
