@@ -144,3 +144,24 @@ def test_the_header_links_follow_the_role(world: World) -> None:
     registrar = login("registrar-x").get("/registrar/").content.decode()
     assert 'href="/escalation/"' not in registrar and 'href="/registry/"' not in registrar
     assert 'href="/registrar/"' in registrar
+
+
+def test_the_new_list_pages_take_a_fixed_number_of_queries(
+    world: World, make_case: Callable[..., Case], django_assert_max_num_queries: Callable[..., object]
+) -> None:
+    def count(client: Client, path: str, most: int) -> None:
+        client.get(path)  # warm up: session, permissions
+        with django_assert_max_num_queries(most):
+            assert client.get(path).status_code == 200
+
+    analyst, operator = login("analyst"), login("operator")
+    due = [due_case(make_case) for _ in range(3)]
+    count(analyst, "/escalation/", 12)
+    more = [due_case(make_case) for _ in range(20)]
+    count(analyst, "/escalation/", 12)
+    built = build_request("escalation", due + more, actor="user:lead", at=T0)
+    count(operator, "/registry/", 10)
+    count(analyst, f"/requests/{built.pk}/", 10)
+    Case.objects.filter(state=State.SUSPENDED).update(registrar_deadline=T0)  # both registrars late
+    count(operator, "/registry/reports/", 10)
+    count(login("registrar-x"), "/registrar/", 10)

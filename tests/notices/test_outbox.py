@@ -234,7 +234,7 @@ def test_a_notice_for_a_case_that_moved_on_is_not_sent(
     assert Notice.objects.get(case=case).state == Notice.State.CANCELLED
 
 
-def test_the_sink_keeps_the_mail_and_staff_read_it(
+def test_the_sink_keeps_the_mail_and_the_cert_reads_it(
     make_case: Callable[..., Case], client: Client, django_user_model: Any
 ) -> None:
     with override_settings(EMAIL_BACKEND="zonewarden.notices.sink.SinkBackend"):
@@ -243,8 +243,18 @@ def test_the_sink_keeps_the_mail_and_staff_read_it(
     stored = SinkMessage.objects.get()
     assert stored.recipients == ["admin@example.kz"] and case.domain_id in stored.subject
     assert client.get("/mail/").status_code == 302  # to the login page
-    staff = django_user_model.objects.create_user("staff", password="x", is_staff=True)
-    client.force_login(staff)
+    from django.contrib.auth.models import Group
+
+    from zonewarden import access
+
+    access.ensure_groups()
+    operator = django_user_model.objects.create_user("operator", password="x", is_staff=True)
+    operator.groups.add(Group.objects.get(name=access.REGISTRY))
+    client.force_login(operator)
+    assert client.get("/mail/").status_code == 403  # staff, but not the CERT: owners' mail is not theirs
+    analyst = django_user_model.objects.create_user("analyst", password="x")
+    analyst.groups.add(Group.objects.get(name=access.ANALYST))
+    client.force_login(analyst)
     listing = client.get("/mail/")
     assert listing.status_code == 200 and case.domain_id in listing.content.decode()
     detail = client.get(f"/mail/{stored.pk}/").content.decode()

@@ -23,6 +23,9 @@ from zonewarden.domains.models import Contact, Domain, Registrar
 from zonewarden.intake.models import Category, Incident
 from zonewarden.jobs.queue import run_due_jobs
 from zonewarden.notices.outbox import send_due
+from zonewarden.publish.service import publish_due
+from zonewarden.registry import service as registry_service
+from zonewarden.registry.models import RegistryRequest, RequestItem
 from zonewarden.workdays.calendar import WorkingCalendar
 
 DEMO_MARK = "demo-"
@@ -199,6 +202,7 @@ def run_demo(
         tick(day + dt.timedelta(hours=1))
         run_due_jobs(day + dt.timedelta(hours=1, minutes=5), worker="demo")
         send_due(day + dt.timedelta(hours=1, minutes=6), worker="demo")
+        publish_due(day + dt.timedelta(hours=3), worker="demo")
         day += dt.timedelta(days=1)
         if day.day == 1:
             progress(f"  replayed up to {day.date().isoformat()}")
@@ -218,25 +222,29 @@ def _work_the_queues(rng: random.Random, at: dt.datetime, analyst: str, operator
         at,
         lambda c, when: workflow.mark_fixed(c, actor="system:checker", at=when, evidence=fixed_by_owner),
     )
-    for case in Case.objects.filter(state=State.NOTIFYING, escalation_due_at__isnull=False):
-        if rng.random() < 0.7:
-            workflow.escalate(case, actor=analyst, at=at)
-    _each(State.ESCALATED, 0.75, rng, at, lambda c, when: _registry_outcome(c, rng, operator, when))
-    _each(
-        State.SUSPENDED,
-        0.06,
-        rng,
-        at,
-        lambda c, when: workflow.request_restoration(c, actor=analyst, at=when),
+    # The registry's side goes through its service, as on the pages: numbered letters, queue items
+    # with deadlines, decisions that publish to the DNS and tell the registrar.
+    due = [c for c in registry_service.due_for_escalation() if rng.random() < 0.7]
+    if due:
+        registry_service.build_request(RegistryRequest.Kind.ESCALATION, due, actor=analyst, at=at)
+    for item in _open_items(RegistryRequest.Kind.ESCALATION):
+        if rng.random() < 0.75:
+            _registry_outcome(item, rng, operator, at + dt.timedelta(minutes=30))
+    ready = [c for c in Case.objects.filter(state=State.SUSPENDED) if rng.random() < 0.06]
+    if ready:
+        Case.objects.filter(pk__in=[c.pk for c in ready]).update(fix_verified_at=at)
+        registry_service.build_request(RegistryRequest.Kind.RESTORATION, ready, actor=analyst, at=at)
+    for item in _open_items(RegistryRequest.Kind.RESTORATION):
+        if rng.random() < 0.8:
+            registry_service.decide(
+                item, RequestItem.Outcome.RESTORED, actor=operator, at=at + dt.timedelta(minutes=30)
+            )
+
+
+def _open_items(kind: str) -> list[RequestItem]:
+    return list(
+        RequestItem.objects.filter(outcome="", request__kind=kind).select_related("request").order_by("pk")
     )
-    _each(
-        State.RESTORATION_REQUESTED,
-        0.8,
-        rng,
-        at,
-        lambda c, when: workflow.record_restoration(c, actor=operator, at=when),
-    )
-    _each(State.RESTORED, 0.5, rng, at, lambda c, when: workflow.close(c, actor=analyst, at=when))
 
 
 def _review(case: Case, rng: random.Random, analyst: str, at: dt.datetime) -> None:
@@ -250,22 +258,36 @@ def _review(case: Case, rng: random.Random, analyst: str, at: dt.datetime) -> No
         workflow.confirm(case, actor=analyst, at=at)
 
 
-def _registry_outcome(case: Case, rng: random.Random, operator: str, at: dt.datetime) -> None:
+def _registry_outcome(item: RequestItem, rng: random.Random, operator: str, at: dt.datetime) -> None:
     if rng.random() < 0.85:
-        workflow.record_suspension(case, actor=operator, at=at)
+        registry_service.decide(item, RequestItem.Outcome.SUSPENDED, actor=operator, at=at)
     else:
-        workflow.withdraw(case, actor=operator, at=at, reason="fixed before the registry acted")
+        registry_service.decide(
+            item,
+            RequestItem.Outcome.WITHDRAWN,
+            actor=operator,
+            at=at,
+            reason="fixed before the registry acted",
+        )
 
 
 def _leave_work_open(at: dt.datetime, analyst: str, operator: str) -> None:
     """Make sure today's queues are not empty, so every page of the demo has something to show."""
-    counts = Counter(Case.objects.values_list("state", flat=True))
-    if not counts[State.ESCALATED]:
-        for case in Case.objects.filter(state=State.NOTIFYING, escalation_due_at__isnull=False)[:2]:
-            workflow.escalate(case, actor=analyst, at=at)
+    if not _open_items(RegistryRequest.Kind.ESCALATION):
+        due = registry_service.due_for_escalation()[:2]
+        if due:
+            registry_service.build_request(RegistryRequest.Kind.ESCALATION, due, actor=analyst, at=at)
     suspended = list(Case.objects.filter(state=State.SUSPENDED).order_by("suspended_at"))
-    if not counts[State.RESTORED] and len(suspended) > 2:
-        case = workflow.request_restoration(suspended.pop(0), actor=analyst, at=at - dt.timedelta(hours=3))
-        workflow.record_restoration(case, actor=operator, at=at - dt.timedelta(hours=1))
-    if not counts[State.RESTORATION_REQUESTED] and len(suspended) > 2:
-        workflow.request_restoration(suspended.pop(0), actor=analyst, at=at)
+    if not Case.objects.filter(state=State.RESTORED).exists() and len(suspended) > 3:
+        # Restored by the registry; its delegation is published (and the case closed) by the worker.
+        restoring = registry_service.build_request(
+            RegistryRequest.Kind.RESTORATION, [suspended.pop(0)], actor=analyst, at=at - dt.timedelta(hours=2)
+        )
+        registry_service.decide(
+            restoring.items.get(), RequestItem.Outcome.RESTORED, actor=operator, at=at - dt.timedelta(hours=1)
+        )
+    if not _open_items(RegistryRequest.Kind.RESTORATION) and len(suspended) > 2:
+        registry_service.build_request(RegistryRequest.Kind.RESTORATION, suspended[:1], actor=analyst, at=at)
+    if len(suspended) > 3:
+        # One fix verified and waiting for the escalation builder's restoration list.
+        Case.objects.filter(pk=suspended[-1].pk).update(fix_verified_at=at)

@@ -11,7 +11,13 @@ from django.core.management.base import BaseCommand
 
 from zonewarden.cases.demo import demo_exists, run_demo
 
-DEMO_USERS = [("admin", True), ("analyst", False), ("registry", False)]
+# (name, staff, superuser): the administrator, and one user of each party's role.
+DEMO_USERS = [
+    ("admin", True, True),
+    ("analyst", True, False),
+    ("registry", False, False),
+    ("registrar", False, False),
+]
 DEMO_PASSWORD = "zonewarden-demo"  # noqa: S105 - invented demo accounts on a loopback server
 
 
@@ -26,20 +32,21 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         from django.contrib.auth.models import Group
 
-        from zonewarden.access import ANALYST, REGISTRY, ensure_groups
+        from zonewarden.access import ANALYST, REGISTRAR, REGISTRY, ensure_groups
 
         ensure_groups()
         users = get_user_model()
-        roles = {"analyst": ANALYST, "registry": REGISTRY}
-        for name, superuser in DEMO_USERS:
+        roles = {"analyst": ANALYST, "registry": REGISTRY, "registrar": REGISTRAR}
+        for name, staff, superuser in DEMO_USERS:
             if not users.objects.filter(username=name).exists():
-                user = users(username=name, is_staff=True, is_superuser=superuser)
+                user = users(username=name, is_staff=staff, is_superuser=superuser)
                 user.set_password(DEMO_PASSWORD)
                 user.save()
                 if name in roles:
                     user.groups.add(Group.objects.get(name=roles[name]))
         if demo_exists():
             self.stdout.write("demo data is loaded already")
+            self._link_registrar(users.objects.get(username="registrar"))
             return
         self.stdout.write(
             f"replaying {options['days']} days of the process on {options['domains']} invented names…"
@@ -51,3 +58,24 @@ class Command(BaseCommand):
         )
         listing = ", ".join(f"{state} {count}" for state, count in sorted(states.items()))
         self.stdout.write(self.style.SUCCESS(f"demo loaded: cases {listing}"))
+        self._link_registrar(users.objects.get(username="registrar"))
+
+    def _link_registrar(self, user: Any) -> None:
+        """The demo registrar user works for the registrar with the most suspended names."""
+        from django.db.models import Count, Q
+
+        from zonewarden.cases.models import State
+        from zonewarden.domains.models import Registrar
+        from zonewarden.registry.models import RegistrarUser
+
+        if RegistrarUser.objects.filter(user=user).exists():
+            return
+        busiest = (
+            Registrar.objects.annotate(
+                held=Count("domains__cases", filter=Q(domains__cases__state=State.SUSPENDED))
+            )
+            .order_by("-held", "code")
+            .first()
+        )
+        if busiest is not None:
+            RegistrarUser.objects.create(user=user, registrar=busiest)

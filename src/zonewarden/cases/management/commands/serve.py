@@ -38,7 +38,7 @@ class Command(BaseCommand):
         if options["demo"]:
             from zonewarden.cases.management.commands.demo import DEMO_PASSWORD
 
-            login = f"log in as admin (or analyst, registry) with the password {DEMO_PASSWORD}"
+            login = f"log in as admin (or analyst, registry, registrar) with the password {DEMO_PASSWORD}"
         elif not users.objects.filter(is_superuser=True).exists():
             password = secrets.token_urlsafe(12)
             users.objects.create_superuser("admin", "", password)
