@@ -122,6 +122,8 @@ def incidents(request: HttpRequest) -> HttpResponse:
     if category:
         rows = rows.filter(category_id=category)
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    _label_states(page, "status", Incident.Status.choices)
+    _label_states([incident.case for incident in page if incident.case], "state", State.choices)
     context = {
         "page": page,
         "status": status,
@@ -170,8 +172,18 @@ def cases(request: HttpRequest) -> HttpResponse:
     if state:
         rows = rows.filter(state=state)
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    _label_states(page, "state", State.choices)
     context = {"page": page, "state": state, "states": State.choices, "keep": _keep(request)}
     return render(request, "pages/cases.html", context)
+
+
+def _label_states(rows: Any, field: str, choices: list[tuple[str, Any]]) -> None:
+    """Put each row's translated state label on it as `<field>_label`, translating each label
+    once per page (get_FOO_display hashes every lazy label of the choices on every call)."""
+    labels = {value: str(label) for value, label in choices}
+    for row in rows:
+        value = getattr(row, field)
+        setattr(row, f"{field}_label", labels.get(value, value))
 
 
 def _keep(request: HttpRequest) -> str:
