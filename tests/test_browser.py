@@ -17,9 +17,9 @@ from zonewarden import access
 from zonewarden.cases import workflow
 from zonewarden.cases.models import Case, State
 from zonewarden.cases.ownerlink import owner_token
+from zonewarden.checks.screenshot import CHROMIUM_ARGS
 from zonewarden.domains.models import Registrar
-from zonewarden.registry.models import RegistrarReport, RegistrarUser, RequestItem
-from zonewarden.registry.service import build_request
+from zonewarden.registry.models import RegistrarReport, RegistrarUser
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("defaults")]
 CHROMIUM = "/usr/bin/chromium"
@@ -44,6 +44,9 @@ def user(name: str, role: str) -> User:
     return account
 
 
+PHONE = {"width": 390, "height": 844}
+
+
 def test_each_party_does_its_part_in_the_browser(live_server: object, make_case: Callable[..., Case]) -> None:
     access.ensure_groups()
     user("analyst", access.ANALYST)
@@ -55,8 +58,6 @@ def test_each_party_does_its_part_in_the_browser(live_server: object, make_case:
         workflow.confirm(make_case(T0), actor="user:analyst", at=T0), number=1, actor="system:worker", at=T0
     )
     Case.objects.filter(pk=ready.pk).update(escalation_due_at=T0)
-    build_request("escalation", [ready], actor="user:lead", at=T0)
-    item = RequestItem.objects.get(case=ready)
     fresh_incident = fresh.incidents.get().pk
     base = str(live_server.url)  # type: ignore[attr-defined]
     ARTIFACTS.mkdir(exist_ok=True)
@@ -64,20 +65,10 @@ def test_each_party_does_its_part_in_the_browser(live_server: object, make_case:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as driver:
-        browser = driver.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
+        browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
-        def session(name: str, start: str):  # type: ignore[no-untyped-def]
-            page = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
+        def session(name: str, start: str, viewport: dict[str, int] | None = None):  # type: ignore[no-untyped-def]
+            page = browser.new_context(viewport=viewport or {"width": 1200, "height": 900}).new_page()
             page.goto(f"{base}/login/?next={start}")
             page.fill("#id_username", name)
             page.fill("#id_password", PASSWORD)
@@ -89,30 +80,68 @@ def test_each_party_does_its_part_in_the_browser(live_server: object, make_case:
         analyst.check(f"input[name=incident][value='{fresh_incident}']")
         analyst.screenshot(path=str(ARTIFACTS / "1-analyst-incidents.png"))
         analyst.click("button[value=confirm]")
-        analyst.wait_for_selector("text=case(s) confirmed")
+        analyst.wait_for_selector("text=1 case confirmed")
+
+        analyst.goto(f"{base}/escalation/")
+        analyst.check(f"input[name=case][value='{ready.pk}']")
+        analyst.screenshot(path=str(ARTIFACTS / "2-analyst-escalation.png"))
+        analyst.click("text=Build the suspension request")
+        analyst.wait_for_selector("text=is built")
+        letter = analyst.get_attribute("a:has-text('Letter (PDF)')", "href")
+        assert letter is not None
+        fetched = analyst.request.get(f"{base}{letter}")
+        assert fetched.ok and fetched.body().startswith(b"%PDF")
 
         operator = session("operator", "/registry/")
-        operator.screenshot(path=str(ARTIFACTS / "2-registry-queue.png"))
-        operator.click(f"form:has(input[name=item][value='{item.pk}']) button[value=suspended]")
-        operator.wait_for_selector("text=suspended")
+        row = f"tr:has(a:text-is('{ready.domain_id}'))"
+        operator.screenshot(path=str(ARTIFACTS / "3-registry-queue.png"))
+        operator.click(f"{row} button[value=suspended]")
+        # htmx swaps the decided row in place: no page load.
+        operator.wait_for_selector(f"{row} strong.ok")
 
-        registrar_page = session("registrar", "/registrar/")
+        registrar_page = session("registrar", "/registrar/", PHONE)
         registrar_page.fill("textarea[name=text]", "The hosting account is locked.")
-        registrar_page.screenshot(path=str(ARTIFACTS / "3-registrar.png"))
+        registrar_page.screenshot(path=str(ARTIFACTS / "4-registrar-phone.png"), full_page=True)
+        assert fits_the_screen(registrar_page)
         registrar_page.click("text=File the report")
-        registrar_page.wait_for_selector("text=filed")
+        registrar_page.wait_for_selector("text=is filed")
 
-        owner = browser.new_context().new_page()
+        owner = browser.new_context(viewport=PHONE).new_page()
         owner.goto(f"{base}/owner/{owner_token(ready)}/")
+        assert fits_the_screen(owner)
         owner.fill("#note", "We removed the kit and changed the passwords.")
         owner.click("text=I have fixed it")
         owner.wait_for_selector("text=your report is recorded")
-        owner.screenshot(path=str(ARTIFACTS / "4-owner.png"))
+        owner.screenshot(path=str(ARTIFACTS / "5-owner-phone.png"), full_page=True)
+
+        public = browser.new_context(viewport=PHONE).new_page()
+        public.goto(f"{base}/suspended/")
+        public.select_option("#language", "kk")
+        public.click("header form.language button")
+        public.wait_for_selector("html[lang=kk]")
+        assert "Suspended domain names" not in public.inner_text("h1")
+        public.fill("#q", ready.domain_id)
+        public.press("#q", "Enter")
+        public.wait_for_selector(f"strong:has-text('{ready.domain_id}')")
+        assert fits_the_screen(public)
+        public.screenshot(path=str(ARTIFACTS / "6-public-kk-phone.png"), full_page=True)
         browser.close()
 
     assert Case.objects.get(pk=fresh.pk).state == State.NOTIFYING
     assert Case.objects.get(pk=ready.pk).state == State.SUSPENDED
     assert RegistrarReport.objects.get().text == "The hosting account is locked."
     assert Case.objects.get(pk=ready.pk).events.filter(action="owner.reported_fix").exists()
-    for name in ("1-analyst-incidents", "2-registry-queue", "3-registrar", "4-owner"):
+    for name in (
+        "1-analyst-incidents",
+        "2-analyst-escalation",
+        "3-registry-queue",
+        "4-registrar-phone",
+        "5-owner-phone",
+        "6-public-kk-phone",
+    ):
         assert (ARTIFACTS / f"{name}.png").read_bytes().startswith(b"\x89PNG")
+
+
+def fits_the_screen(page) -> bool:  # type: ignore[no-untyped-def]
+    """Usable on a phone: nothing makes the page scroll sideways."""
+    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))

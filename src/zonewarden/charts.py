@@ -7,6 +7,7 @@ and each chart carries a <title> and a description so a screen reader gets the f
 from __future__ import annotations
 
 import datetime as dt
+import math
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -32,15 +33,17 @@ def weeks_back(today: dt.date, count: int) -> list[dt.date]:
 
 
 def _scale(top: float) -> tuple[float, list[float]]:
-    """A round upper bound at or above `top`, and 4 gridline values."""
+    """A round upper bound at or above `top`, and the gridlines: at most 5 steps of 1, 2 or 5 × 10ⁿ."""
     if top <= 0:
         return 1.0, [0.0, 1.0]
-    magnitude = 10 ** (len(str(int(top))) - 1)
-    for step in (1, 2, 2.5, 5, 10):
-        bound = step * magnitude
-        if bound >= top:
-            break
-    return float(bound), [bound * share / 4 for share in range(5)]
+    magnitude = 10 ** math.floor(math.log10(top))
+    step = next(s * magnitude for s in (0.1, 0.2, 0.5, 1, 2, 5, 10) if top / (s * magnitude) <= 5)
+    count = math.ceil(top / step - 1e-9)
+    return step * count, [step * i for i in range(count + 1)]
+
+
+def _f(value: float) -> str:
+    return f"{value:.1f}"
 
 
 def _number(value: float) -> str:
@@ -73,12 +76,11 @@ def stacked_bars(
             y -= height
             parts.append(
                 format_html(
-                    '<rect x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}" fill="{}">'
-                    "<title>{} · {}: {}</title></rect>",
-                    x,
-                    y,
-                    slot * 0.7,
-                    height,
+                    '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{} · {}: {}</title></rect>',
+                    _f(x),
+                    _f(y),
+                    _f(slot * 0.7),
+                    _f(height),
                     series[code].colour,
                     week.isoformat(),
                     series[code].label,
@@ -108,12 +110,11 @@ def bars(weeks: Sequence[dt.date], values: dict[dt.date, float], *, title: str, 
             height = plot_h * value / bound
             parts.append(
                 format_html(
-                    '<rect x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}" fill="{}">'
-                    "<title>{}: {} {}</title></rect>",
-                    LEFT + index * slot + slot * 0.15,
-                    HEIGHT - BOTTOM - height,
-                    slot * 0.7,
-                    height,
+                    '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{}: {} {}</title></rect>',
+                    _f(LEFT + index * slot + slot * 0.15),
+                    _f(HEIGHT - BOTTOM - height),
+                    _f(slot * 0.7),
+                    _f(height),
                     PALETTE[0],
                     week.isoformat(),
                     _number(value),
