@@ -13,9 +13,12 @@ Every change is read back from the authoritative server (`readback`).
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
+import fcntl
 import os
-from collections.abc import Iterable, Sequence
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import dns.exception
@@ -159,10 +162,30 @@ def readback(domain: Domain) -> dict[str, object]:
 
 
 def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(path.suffix + ".tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
+    """Replace `path` atomically; a temporary file of its own per writer, so two never collide."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+@contextlib.contextmanager
+def _files_locked(folder: Path) -> Iterator[None]:
+    """One writer of the zone files at a time, across workers and processes: each reads the names'
+    state and writes it under the lock, so the last file written holds every change committed
+    before it was read (an earlier reader can no longer overwrite a later one)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".zonewarden.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _serial() -> int:
@@ -220,12 +243,15 @@ def held_names() -> list[str]:
 def zonefile(changes: Sequence[tuple[Domain, str]]) -> None:
     folder = Path(settings.ZONEWARDEN_ZONEFILE_DIR)
     zones = {zone_of(domain.name) for domain, _ in changes}
-    for zone in zones:
-        _write(folder / f"{zone}.zone", zone_text(zone, Domain.objects.order_by("name")))
+    with _files_locked(folder):
+        for zone in sorted(zones):
+            _write(folder / f"{zone}.zone", zone_text(zone, Domain.objects.order_by("name")))
 
 
 def rpz(changes: Sequence[tuple[Domain, str]]) -> None:
-    _write(Path(settings.ZONEWARDEN_ZONEFILE_DIR) / "rpz.zone", rpz_text(held_names()))
+    folder = Path(settings.ZONEWARDEN_ZONEFILE_DIR)
+    with _files_locked(folder):
+        _write(folder / "rpz.zone", rpz_text(held_names()))
 
 
 PUBLISHERS = {"rfc2136": rfc2136, "zonefile": zonefile, "rpz": rpz}
