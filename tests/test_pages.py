@@ -108,3 +108,26 @@ def test_list_pages_take_a_fixed_number_of_queries(
         make_case(T0)
     with django_assert_max_num_queries(14):
         assert client.get(path).status_code == 200
+
+
+def test_each_role_holds_exactly_its_powers(world: World) -> None:
+    powers = {
+        "cases.change_case": {"analyst", "lead"},
+        "registry.add_registryrequest": {"analyst", "lead"},
+        "cases.change_policy": {"lead"},
+        "checks.change_verdictrule": {"lead"},
+        "registry.change_requestitem": {"operator"},
+        "registry.add_registrarreport": {"registrar-x", "registrar-y"},
+        "intake.add_incident": {"analyst", "lead"},
+    }
+    everyone = {"analyst", "lead", "operator", "auditor", "registrar-x", "registrar-y"}
+    for permission, holders in powers.items():
+        for name in everyone:
+            user = User.objects.get(username=name)
+            assert access.may(user, permission) == (name in holders), (name, permission)
+    auditor = User.objects.get(username="auditor")
+    assert not any(
+        access.may(auditor, f"{app}.{verb}_{model}")
+        for app, model in [("cases", "case"), ("intake", "incident"), ("registry", "requestitem")]
+        for verb in ("add", "change", "delete")
+    )
