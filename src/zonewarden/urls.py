@@ -9,6 +9,7 @@ from django.urls import include, path, re_path
 from zonewarden import pages
 from zonewarden.cases.views import owner_case, suspended
 from zonewarden.notices import views as notice_views
+from zonewarden.registry import pages as registry_pages
 
 admin.site.site_header = "zonewarden"
 admin.site.site_title = "zonewarden"
@@ -21,15 +22,17 @@ urlpatterns = [
     path("incidents/", pages.incidents, name="incidents"),
     path("cases/", pages.cases, name="cases"),
     path("cases/<int:pk>/", pages.case_page, name="case"),
-    path("escalation/", pages.escalation, name="escalation"),
-    path("requests/<int:pk>/", pages.request_page, name="request"),
+    path("escalation/", registry_pages.escalation, name="escalation"),
+    path("requests/<int:pk>/", registry_pages.request_page, name="request"),
     re_path(
-        r"^requests/(?P<pk>[0-9]+)/letter\.(?P<fmt>pdf|docx)$", pages.request_letter, name="request-letter"
+        r"^requests/(?P<pk>[0-9]+)/letter\.(?P<fmt>pdf|docx)$",
+        registry_pages.request_letter,
+        name="request-letter",
     ),
-    path("registry/", pages.registry_queue, name="registry-queue"),
-    path("registry/restoration/", pages.restoration_queue, name="restoration-queue"),
-    path("registry/reports/", pages.registrar_reports, name="registrar-reports"),
-    path("registrar/", pages.registrar_names, name="registrar-names"),
+    path("registry/", registry_pages.registry_queue, name="registry-queue"),
+    path("registry/restoration/", registry_pages.restoration_queue, name="restoration-queue"),
+    path("registry/reports/", registry_pages.registrar_reports, name="registrar-reports"),
+    path("registrar/", registry_pages.registrar_names, name="registrar-names"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/", include("zonewarden.api.urls")),
