@@ -1,39 +1,56 @@
 """A limit on failed log-ins: after ZONEWARDEN_LOGIN_FAILURES failures from one address, or for one
 user name, within ZONEWARDEN_LOGIN_WINDOW_SECONDS, further log-in attempts get 429 until the window
-has passed. Counted in Django's cache (per process with the default local-memory cache; set a
-shared cache for several processes)."""
+has passed. Failures are rows in the database (zonewarden.accounts), so the count is the same in
+every web server process and on every machine sharing the database."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.signals import user_login_failed
-from django.core.cache import cache
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
 LOGIN_PATHS = ("/login/", "/admin/login/")
 
 
 def _keys(request: HttpRequest | None, username: str) -> list[str]:
-    keys = [f"zw-login-user:{username.strip().lower()[:150]}"] if username else []
+    keys = [f"user:{username.strip().lower()[:150]}"] if username.strip() else []
     if request is not None:
-        keys.append(f"zw-login-ip:{request.META.get('REMOTE_ADDR', '')}")
+        keys.append(f"ip:{request.META.get('REMOTE_ADDR', '')[:45]}")
     return keys
+
+
+def _window_start() -> dt.datetime:
+    return timezone.now() - dt.timedelta(seconds=settings.ZONEWARDEN_LOGIN_WINDOW_SECONDS)
 
 
 @receiver(user_login_failed)
 def count_failure(
     sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
 ) -> None:
-    for key in _keys(request, str(credentials.get("username", ""))):
-        cache.add(key, 0, settings.ZONEWARDEN_LOGIN_WINDOW_SECONDS)
-        try:
-            cache.incr(key)
-        except ValueError:
-            cache.set(key, 1, settings.ZONEWARDEN_LOGIN_WINDOW_SECONDS)
+    from zonewarden.accounts.models import LoginFailure
+
+    keys = _keys(request, str(credentials.get("username", "")))
+    now = timezone.now()
+    # Forget what has left the window, then count this one: one row per failure and key.
+    LoginFailure.objects.filter(key__in=keys, at__lt=_window_start()).delete()
+    LoginFailure.objects.bulk_create(LoginFailure(key=key, at=now) for key in keys)
+
+
+def blocked(request: HttpRequest, username: str) -> bool:
+    from zonewarden.accounts.models import LoginFailure
+
+    limit = settings.ZONEWARDEN_LOGIN_FAILURES
+    since = _window_start()
+    return any(
+        LoginFailure.objects.filter(key=key, at__gte=since)[:limit].count() >= limit
+        for key in _keys(request, username)
+    )
 
 
 class LoginLimitMiddleware:
@@ -42,10 +59,7 @@ class LoginLimitMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.method == "POST" and request.path in LOGIN_PATHS:
-            limit = settings.ZONEWARDEN_LOGIN_FAILURES
-            if any(
-                (cache.get(key) or 0) >= limit for key in _keys(request, request.POST.get("username", ""))
-            ):
+            if blocked(request, request.POST.get("username", "")):
                 return HttpResponse(
                     "Too many failed log-ins: wait a quarter of an hour and try again.",
                     status=429,

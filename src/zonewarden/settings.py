@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "zonewarden.accounts",
     "zonewarden.workdays",
     "zonewarden.domains",
     "zonewarden.intake",
