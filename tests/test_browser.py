@@ -99,6 +99,14 @@ def test_each_party_does_its_part_in_the_browser(live_server: object, make_case:
         # htmx swaps the decided row in place: no page load.
         operator.wait_for_selector(f"{row} strong.ok")
 
+        # The CERT's dashboard and the registry's queue on a phone: charts scale, tables fold.
+        phone_analyst = session("analyst", "/dashboard/", PHONE)
+        phone_analyst.wait_for_selector("figure.chart svg")
+        assert fits_the_screen(phone_analyst)
+        phone_analyst.screenshot(path=str(ARTIFACTS / "7-dashboard-phone.png"), full_page=True)
+        phone_operator = session("operator", "/registry/reports/", PHONE)
+        assert fits_the_screen(phone_operator)
+
         registrar_page = session("registrar", "/registrar/", PHONE)
         registrar_page.fill("textarea[name=text]", "The hosting account is locked.")
         registrar_page.screenshot(path=str(ARTIFACTS / "4-registrar-phone.png"), full_page=True)
@@ -138,6 +146,7 @@ def test_each_party_does_its_part_in_the_browser(live_server: object, make_case:
         "4-registrar-phone",
         "5-owner-phone",
         "6-public-kk-phone",
+        "7-dashboard-phone",
     ):
         assert (ARTIFACTS / f"{name}.png").read_bytes().startswith(b"\x89PNG")
 
