@@ -165,3 +165,40 @@ def test_the_new_list_pages_take_a_fixed_number_of_queries(
     Case.objects.filter(state=State.SUSPENDED).update(registrar_deadline=T0)  # both registrars late
     count(operator, "/registry/reports/", 10)
     count(login("registrar-x"), "/registrar/", 10)
+
+
+def test_hostile_text_stays_inert_on_every_page(world: World, make_case: Callable[..., Case]) -> None:
+    from zonewarden.cases.ownerlink import owner_token
+    from zonewarden.checks.models import Check
+
+    script, image = "<script>alert('x')</script>", "<img src=x onerror=alert(1)>"
+    due = due_case(make_case)
+    due.incidents.update(url=f"http://{due.domain_id}/{script}")
+    due.domain.unicode_name = image  # a WHOIS answer's name
+    due.domain.save()
+    due.domain.registrar.name = image  # type: ignore[union-attr]
+    due.domain.registrar.save()  # type: ignore[union-attr]
+    Check.objects.create(
+        incident=due.incidents.get(), url="http://x", at=T0, verdict="present", reason=script, title=image
+    )
+    built = build_request("escalation", [due], actor="user:lead", at=T0)
+    login("operator").post("/registry/", {"item": built.items.get().pk, "outcome": "suspended"})
+    Case.objects.filter(pk=due.pk).update(registrar_deadline=T0)
+    RegistrarReport.objects.create(
+        case=due, registrar=due.domain.registrar, text=script, filed_by="user:x", filed_at=T0
+    )
+    pages = {
+        "analyst": ["/incidents/", "/cases/", f"/cases/{due.pk}/", "/escalation/", f"/requests/{built.pk}/"],
+        "operator": ["/registry/", "/registry/reports/"],
+    }
+    seen = []
+    for name, paths in pages.items():
+        for path in paths:
+            seen.append(login(name).get(path).content.decode())
+    seen.append(Client().get("/suspended/", {"q": due.domain_id}).content.decode())
+    seen.append(Client().get(f"/owner/{owner_token(due)}/").content.decode())
+    for text in seen:
+        assert "<script>alert" not in text and "<img src=x" not in text
+    everything = "".join(seen)
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in everything  # shown, as text
+    assert "&lt;img src=x onerror=alert(1)&gt;" in everything
