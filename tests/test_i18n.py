@@ -9,15 +9,21 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import polib
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
+from django.utils import translation
 
 from tests.api import conftest as api_fixtures
-from tests.api.conftest import World
+from tests.api.conftest import T0, World
+from zonewarden.cases import workflow
+from zonewarden.cases.models import Case
+from zonewarden.registry.models import RequestItem
+from zonewarden.registry.service import RequestError, build_request, decide
 
 PACKAGE = Path(__file__).resolve().parent.parent / "src" / "zonewarden"
 LANGUAGES = ("kk", "ru")
@@ -95,3 +101,40 @@ def test_the_browsers_language_and_the_switcher_choose_the_pages_language(world:
     # `next` never leads off the site.
     away = Client().post("/i18n/setlang/", {"language": "kk", "next": "https://evil.example/"})
     assert away.url == "/"
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("defaults")
+def test_refusals_from_the_services_speak_the_pages_language(
+    world: World, make_case: Callable[..., Case]
+) -> None:
+    case = workflow.record_notice_sent(
+        workflow.confirm(make_case(T0), actor="user:analyst", at=T0), number=1, actor="system:worker", at=T0
+    )
+    Case.objects.filter(pk=case.pk).update(escalation_due_at=T0)
+    build_request("escalation", [Case.objects.get(pk=case.pk)], actor="user:lead", at=T0)
+    operator = Client(HTTP_ACCEPT_LANGUAGE="ru")
+    operator.force_login(User.objects.get(username="operator"))
+    item = RequestItem.objects.get(case=case)
+    row = operator.post("/registry/", {"item": item.pk, "outcome": "withdrawn"}, HTTP_HX_REQUEST="true")
+    assert "нужна причина" in row.content.decode() and "needs a reason" not in row.content.decode()
+    # The same refusal where English is active (the command line) stays English.
+    with translation.override("en"), pytest.raises(RequestError, match="needs a reason"):
+        decide(item, "withdrawn", actor="cli:registry")
+
+
+@pytest.mark.parametrize(("configured", "expected"), [(None, "en"), ("kk", "kk")])
+def test_commands_speak_english_unless_told(tmp_path: Path, configured: str | None, expected: str) -> None:
+    env = {**os.environ, "ZONEWARDEN_VAR_DIR": str(tmp_path), "ZONEWARDEN_LANGUAGE": "ru"}
+    env.pop("ZONEWARDEN_CLI_LANGUAGE", None)
+    if configured:
+        env["ZONEWARDEN_CLI_LANGUAGE"] = configured
+    code = "from django.utils.translation import get_language; print(get_language())"
+    done = subprocess.run(
+        [sys.executable, "-m", "zonewarden", "shell", "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip().splitlines()[-1] == expected

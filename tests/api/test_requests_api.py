@@ -52,7 +52,7 @@ def test_a_case_that_is_not_due_refuses_the_whole_request(world: World, due: Cas
         "/api/requests/", {"kind": "escalation", "cases": [due.pk, world.recorded.pk]}, format="json"
     )
     assert answer.status_code == 400
-    assert f"case {world.recorded.pk}" in str(answer.json()["cases"])
+    assert f"Case {world.recorded.pk}" in str(answer.json()["cases"])
     assert RegistryRequest.objects.count() == 0 and Case.objects.get(pk=due.pk).state == State.NOTIFYING
     missing = world.clients["analyst"].post(
         "/api/requests/", {"kind": "escalation", "cases": [999999]}, format="json"

@@ -78,7 +78,7 @@ def test_an_escalation_request_is_one_numbered_letter_in_pdf_and_docx(make_case:
 def test_a_case_that_does_not_qualify_refuses_the_whole_request(make_case: Callable[..., Case]) -> None:
     ready = due(make_case)
     fresh = make_case(T0)
-    with pytest.raises(RequestError, match=f"case {fresh.pk} .* is not due for escalation: it is recorded"):
+    with pytest.raises(RequestError, match=f"Case {fresh.pk} .* is not due for escalation: it is recorded"):
         build_request("escalation", [ready, fresh], actor=LEAD, at=T0)
     ready.refresh_from_db()
     assert ready.state == State.NOTIFYING and not RegistryRequest.objects.exists()
@@ -120,7 +120,7 @@ def test_withdrawal_and_rejection_need_a_reason(make_case: Callable[..., Case]) 
     first, second = due(make_case), due(make_case)
     build_request("escalation", [first, second], actor=LEAD, at=T0)
     one, two = queue()
-    with pytest.raises(RequestError, match="withdrawn needs a reason"):
+    with pytest.raises(RequestError, match="“withdrawn” needs a reason"):
         decide(one, RequestItem.Outcome.WITHDRAWN, actor=OPERATOR)
     decide(one, RequestItem.Outcome.WITHDRAWN, actor=OPERATOR, reason="the site was cleaned this morning")
     decide(two, RequestItem.Outcome.REJECTED, actor=OPERATOR, reason="the name is not registered")
@@ -197,7 +197,7 @@ def test_the_registry_command_works_the_queue(make_case: Callable[..., Case]) ->
     call_command("registry", "queue", stdout=out)
     assert first.domain_id in out.getvalue() and second.domain_id in out.getvalue()
     call_command("registry", "suspend", str(one.pk), stdout=StringIO())
-    with pytest.raises(CommandError, match="withdrawn needs a reason"):
+    with pytest.raises(CommandError, match="“withdrawn” needs a reason"):
         call_command("registry", "withdraw", str(two.pk), stdout=StringIO())
     call_command("registry", "withdraw", str(two.pk), "--reason", "fixed", stdout=StringIO())
     assert {item.outcome for item in RequestItem.objects.all()} == {"suspended", "withdrawn"}

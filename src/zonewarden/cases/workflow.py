@@ -15,6 +15,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from zonewarden.bulkinsert import insert_rows, select_in
 from zonewarden.cases.audit import append_events, lock_head
@@ -128,8 +129,16 @@ def _transition(
         if locked.state not in spec.sources:
             allowed = ", ".join(sorted(spec.sources))
             raise InvalidTransition(
-                f"cannot {operation.replace('_', ' ')} case {locked.pk} ({locked.domain_id}): it is {locked.state}, "
-                f"and {operation} is allowed only from {allowed}"
+                _(
+                    "Cannot %(operation)s case %(pk)s (%(name)s): it is %(state)s, and that is allowed only from %(allowed)s."
+                )
+                % {
+                    "operation": operation.replace("_", " "),
+                    "pk": locked.pk,
+                    "name": locked.domain_id,
+                    "state": locked.state,
+                    "allowed": allowed,
+                }
             )
         before = locked.state
         locked.state = spec.target
@@ -261,7 +270,7 @@ def confirm(case: Case, *, actor: Actor, at: dt.datetime | None = None) -> Case:
 def reject(case: Case, *, actor: Actor, reason: str, at: dt.datetime | None = None) -> Case:
     """Reject a recorded case: its incidents are false positives or out of scope."""
     if not reason.strip():
-        raise WorkflowError("a rejection needs a reason")
+        raise WorkflowError(_("A rejection needs a reason."))
 
     def change(locked: Case, moment: dt.datetime) -> dict[str, Any]:
         _set_incidents(locked, Incident.Status.REJECTED)
@@ -398,7 +407,7 @@ def record_suspension(case: Case, *, actor: Actor, at: dt.datetime | None = None
 def withdraw(case: Case, *, actor: Actor, reason: str, at: dt.datetime | None = None) -> Case:
     """Record that the registry did not suspend the name (fixed meanwhile, not registered, wrong data)."""
     if not reason.strip():
-        raise WorkflowError("a withdrawal needs a reason")
+        raise WorkflowError(_("A withdrawal needs a reason."))
 
     def change(locked: Case, moment: dt.datetime) -> dict[str, Any]:
         locked.closed_at = moment

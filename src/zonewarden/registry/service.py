@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from zonewarden.cases import workflow
 from zonewarden.cases.models import Case, Policy, State
@@ -73,7 +74,7 @@ def build_request(
     moment = at or timezone.now()
     label = workflow.actor_label(actor)
     if not cases:
-        raise RequestError("a request needs at least one case")
+        raise RequestError(_("A request needs at least one case."))
     calendar = WorkingCalendar.load()
     deadline = calendar.deadline_after(moment, Policy.current().registry_deadline_business_days)
     for _attempt in range(3):
@@ -82,7 +83,7 @@ def build_request(
                 return _build(kind, cases, label, moment, deadline)
         except IntegrityError:
             continue  # another request took the number meanwhile
-    raise RequestError("could not number the request; try again")
+    raise RequestError(_("Could not number the request; try again."))
 
 
 def _build(
@@ -90,21 +91,26 @@ def _build(
 ) -> RegistryRequest:
     locked = list(Case.objects.select_for_update().filter(pk__in=[case.pk for case in cases]).order_by("pk"))
     if len(locked) != len({case.pk for case in cases}):
-        raise RequestError("a case of the request does not exist")
+        raise RequestError(_("A case of the request does not exist."))
     for case in locked:
         if kind == RegistryRequest.Kind.ESCALATION and (
             case.state != State.NOTIFYING or case.escalation_due_at is None
         ):
+            facts = {"pk": case.pk, "name": case.domain_id, "state": case.get_state_display()}
             raise RequestError(
-                f"case {case.pk} ({case.domain_id}) is not due for escalation: it is {case.state}"
-                + (
-                    ""
-                    if case.state != State.NOTIFYING
-                    else ", and no check after its last notice found it still there"
+                _("Case %(pk)s (%(name)s) is not due for escalation: it is %(state)s.") % facts
+                if case.state != State.NOTIFYING
+                else _(
+                    "Case %(pk)s (%(name)s) is not due for escalation: no check after its last notice "
+                    "found the incident still there."
                 )
+                % facts
             )
         if kind == RegistryRequest.Kind.RESTORATION and case.state != State.SUSPENDED:
-            raise RequestError(f"case {case.pk} ({case.domain_id}) is {case.state}, not suspended")
+            raise RequestError(
+                _("Case %(pk)s (%(name)s) is %(state)s, not suspended.")
+                % {"pk": case.pk, "name": case.domain_id, "state": case.get_state_display()}
+            )
     year = timezone.localtime(moment).year
     sequence, number = _next_number(kind, year)
     for case in locked:
@@ -175,14 +181,26 @@ def decide(
     )
     if outcome not in allowed:
         raise RequestError(
-            f"a {item.request.get_kind_display()} item can be {', '.join(sorted(allowed))}, not {outcome}"
+            _("An item of a %(kind)s can be %(allowed)s, not %(outcome)s.")
+            % {
+                "kind": item.request.get_kind_display(),
+                "allowed": ", ".join(sorted(allowed)),
+                "outcome": outcome,
+            }
         )
     if outcome in (RequestItem.Outcome.WITHDRAWN, RequestItem.Outcome.REJECTED) and not reason.strip():
-        raise RequestError(f"{outcome} needs a reason")
+        raise RequestError(_("“%(outcome)s” needs a reason.") % {"outcome": outcome})
     with transaction.atomic():
         locked = RequestItem.objects.select_for_update().select_related("request").get(pk=item.pk)
         if locked.outcome:
-            raise RequestError(f"{locked.domain_id} in {locked.request.number} was {locked.outcome} already")
+            raise RequestError(
+                _("%(name)s in %(number)s was %(outcome)s already.")
+                % {
+                    "name": locked.domain_id,
+                    "number": locked.request.number,
+                    "outcome": locked.get_outcome_display(),
+                }
+            )
         case = Case.objects.select_related("domain__registrar").get(pk=locked.case_id)
         if outcome == RequestItem.Outcome.SUSPENDED:
             workflow.record_suspension(case, actor=label, at=moment)
@@ -244,12 +262,13 @@ def file_registrar_report(
     moment = at or timezone.now()
     label = workflow.actor_label(actor)
     if not text.strip():
-        raise RequestError("a report needs its text")
+        raise RequestError(_("A report needs its text."))
     with transaction.atomic():
         locked = Case.objects.select_for_update().select_related("domain").get(pk=case.pk)
         if locked.suspended_at is None or locked.domain.registrar_id is None:
             raise RequestError(
-                f"case {locked.pk} ({locked.domain_id}) has no suspension for a registrar to report on"
+                _("Case %(pk)s (%(name)s) has no suspension for a registrar to report on.")
+                % {"pk": locked.pk, "name": locked.domain_id}
             )
         late = locked.registrar_deadline is not None and moment > locked.registrar_deadline
         report = RegistrarReport.objects.create(
