@@ -98,6 +98,8 @@ def test_the_browsers_language_and_the_switcher_choose_the_pages_language(world:
     cases = analyst.get("/cases/").content.decode()
     assert "<th>Domain</th>" not in cases and world.case_a.domain_id in cases
     assert ">suspended<" not in cases  # the state, in Russian
+    incidents = analyst.get("/incidents/").content.decode()
+    assert ">Фишинг<" in incidents and ">Phishing<" not in incidents  # the category, in Russian
     # `next` never leads off the site.
     away = Client().post("/i18n/setlang/", {"language": "kk", "next": "https://evil.example/"})
     assert away.url == "/"

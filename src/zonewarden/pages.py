@@ -18,8 +18,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from zonewarden import access, charts
 from zonewarden.cases import workflow
@@ -94,11 +94,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 def _category_labels() -> dict[str, str]:
-    language = (get_language() or "en")[:2]
-    labels = {}
-    for category in Category.objects.all():
-        labels[category.code] = getattr(category, f"name_{language}", "") or category.name_en or category.code
-    return labels
+    return {category.code: category.label for category in Category.objects.all()}
 
 
 @login_required

@@ -37,7 +37,7 @@ def owner_case(request: HttpRequest, token: str) -> HttpResponse:
         incidents.append(
             {
                 "url": defanged(incident.url),
-                "category": incident.category.name_en,
+                "category": incident.category.label,
                 "first_seen": timezone.localtime(incident.first_seen).date().isoformat(),
                 "status": incident.get_status_display(),
                 # The evidence: what our last look at the address found (the page's title and

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from zonewarden.domains.models import Domain
@@ -27,6 +28,12 @@ class Category(models.Model):
 
     def __str__(self) -> str:
         return self.name_en
+
+    @property
+    def label(self) -> str:
+        """The name in the active language (Kazakh, Russian), else the English one."""
+        language = (get_language() or "en")[:2]
+        return str(getattr(self, f"name_{language}", "") or self.name_en or self.code)
 
 
 class Incident(models.Model):
