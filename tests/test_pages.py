@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -131,3 +132,17 @@ def test_each_role_holds_exactly_its_powers(world: World) -> None:
         for app, model in [("cases", "case"), ("intake", "incident"), ("registry", "requestitem")]
         for verb in ("add", "change", "delete")
     )
+
+
+def test_the_case_list_finds_names_by_part_unicode_too(world: World, make_domain: Callable[..., Any]) -> None:
+    from zonewarden.cases.models import Case as CaseModel
+
+    held = make_domain("xn--80aal3bk85c.kz")  # ақорда.kz
+    CaseModel.objects.create(domain=held, state=State.RECORDED, opened_at=T0)
+    analyst = login("analyst")
+    found = analyst.get("/cases/", {"q": "ақорда"}).content.decode()
+    assert "xn--80aal3bk85c.kz" in found and world.case_a.domain_id not in found
+    part = world.case_a.domain_id.split(".")[0]
+    assert world.case_a.domain_id in analyst.get("/cases/", {"q": part.upper()}).content.decode()
+    hostile = analyst.get("/cases/", {"q": '"><script>x</script>'}).content.decode()
+    assert "<script>x" not in hostile and "No cases." in hostile

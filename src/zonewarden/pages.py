@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import idna
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -159,10 +160,21 @@ def cases(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("state", "")
     if state:
         rows = rows.filter(state=state)
+    query = request.GET.get("q", "").strip()[:253]
+    if query:
+        rows = rows.filter(domain__name__contains=_as_alabel(query))
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     _label_states(page, "state", State.choices)
-    context = {"page": page, "state": state, "states": State.choices, "keep": _keep(request)}
+    context = {"page": page, "state": state, "q": query, "states": State.choices, "keep": _keep(request)}
     return render(request, "pages/cases.html", context)
+
+
+def _as_alabel(text: str) -> str:
+    """A name or a part of one as stored (A-labels, lower case): "ақорда" finds xn--80aaa0a2b.kz."""
+    try:
+        return idna.encode(text.lower(), uts46=True).decode("ascii")
+    except UnicodeError:  # idna.IDNAError among them: a part of a name need not be a valid name
+        return text.lower()
 
 
 def _label_states(rows: Any, field: str, choices: list[tuple[str, Any]]) -> None:
