@@ -202,3 +202,15 @@ def test_hostile_text_stays_inert_on_every_page(world: World, make_case: Callabl
     everything = "".join(seen)
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in everything  # shown, as text
     assert "&lt;img src=x onerror=alert(1)&gt;" in everything
+
+
+def test_malformed_ids_in_forms_are_not_found_never_a_crash(world: World) -> None:
+    bad = ["abc", "1;drop", "99999999999999999999999", "١٢", ""]
+    analyst, operator, registrar = login("analyst"), login("operator"), login("registrar-x")
+    for value in bad:
+        assert operator.post("/registry/", {"item": value, "outcome": "suspended"}).status_code == 404
+        assert registrar.post("/registrar/", {"case": value, "text": "x"}).status_code == 404
+    answer = analyst.post("/incidents/", {"incident": bad, "action": "confirm"}, follow=True)
+    assert answer.status_code == 200 and "0 cases confirmed" in answer.content.decode()
+    built = analyst.post("/escalation/", {"kind": "escalation", "case": bad}, follow=True)
+    assert built.status_code == 200 and "Choose at least one case." in built.content.decode()

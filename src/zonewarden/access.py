@@ -125,6 +125,11 @@ def sees_everything(user: Any) -> bool:
     return bool(roles(user) & {ANALYST, LEAD, AUDITOR})
 
 
+def sees_registry_requests(user: Any) -> bool:
+    """The letters to the registry, their items and registrars' reports: the CERT's and the registry's."""
+    return sees_everything(user) or REGISTRY in roles(user)
+
+
 def registrar_of(user: Any) -> int | None:
     membership = (
         getattr(user, "registrar_membership", None) if getattr(user, "is_authenticated", False) else None

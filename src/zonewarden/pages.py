@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.db.models.functions import TruncWeek
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -31,6 +31,23 @@ from zonewarden.intake.models import Category, Incident
 def require(request: HttpRequest, permission: str) -> None:
     if not access.may(request.user, permission):
         raise PermissionDenied(_("You may not do this (%(permission)s).") % {"permission": permission})
+
+
+def posted_ids(request: HttpRequest, name: str) -> list[int]:
+    """The ids a form posted under `name`; anything that is not a number is ignored."""
+    return [int(value) for value in request.POST.getlist(name) if _is_id(value)][:10_000]
+
+
+def posted_id(request: HttpRequest, name: str) -> int:
+    """The one id a form posted under `name`; a missing or malformed one is "not found"."""
+    value = request.POST.get(name, "")
+    if not _is_id(value):
+        raise Http404(f"no such {name}")
+    return int(value)
+
+
+def _is_id(value: str) -> bool:
+    return value.isascii() and value.isdigit() and len(value) <= 18  # fits a 64-bit column
 
 
 @login_required
@@ -127,7 +144,7 @@ def incidents(request: HttpRequest) -> HttpResponse:
 
 def _bulk(request: HttpRequest) -> HttpResponse:
     require(request, "cases.change_case")
-    chosen = access.incidents_for(request.user).filter(pk__in=request.POST.getlist("incident"))
+    chosen = access.incidents_for(request.user).filter(pk__in=posted_ids(request, "incident"))
     cases = {
         incident.case
         for incident in chosen.select_related("case")
@@ -203,8 +220,7 @@ def case_page(request: HttpRequest, pk: int) -> HttpResponse:
         "notices": access.notices_for(request.user).filter(case=case).order_by("created_at"),
         "checks": access.checks_for(request.user).filter(incident__case=case).order_by("-at")[:50],
         "items": case.registry_items.select_related("request").order_by("received_at"),
-        "may_see_requests": access.sees_everything(request.user)
-        or access.REGISTRY in access.roles(request.user),
+        "may_see_requests": access.sees_registry_requests(request.user),
     }
     return render(request, "pages/case.html", context)
 

@@ -323,10 +323,6 @@ class DecisionSerializer(serializers.Serializer[dict[str, Any]]):
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
-def _registry_side(user: Any) -> bool:
-    return access.sees_everything(user) or access.REGISTRY in access.roles(user)
-
-
 class RequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[RegistryRequest]):
     """Escalation and restoration requests with their items. POST {kind, cases} builds one numbered
     letter (as the escalation builder page does); cases that do not qualify refuse the whole request."""
@@ -338,7 +334,7 @@ class RequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[Regi
 
     def get_queryset(self) -> QuerySet[RegistryRequest]:
         requests = RegistryRequest.objects.prefetch_related("items").order_by("-created_at", "-pk")
-        return requests if _registry_side(self.request.user) else requests.none()
+        return requests if access.sees_registry_requests(self.request.user) else requests.none()
 
     @extend_schema(request=RequestCreateSerializer, responses={201: RequestSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -379,7 +375,7 @@ class ItemViewSet(viewsets.ReadOnlyModelViewSet[RequestItem]):
 
     def get_queryset(self) -> QuerySet[RequestItem]:
         items = RequestItem.objects.select_related("request").order_by("deadline", "pk")
-        return items if _registry_side(self.request.user) else items.none()
+        return items if access.sees_registry_requests(self.request.user) else items.none()
 
     @extend_schema(request=DecisionSerializer, responses={200: ItemSerializer})
     @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])

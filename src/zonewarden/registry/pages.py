@@ -19,7 +19,7 @@ from django.utils.translation import ngettext
 
 from zonewarden import access
 from zonewarden.cases.models import Case, State
-from zonewarden.pages import require
+from zonewarden.pages import posted_id, posted_ids, require
 from zonewarden.registry.models import RegistrarReport, RegistryRequest, RequestItem
 from zonewarden.registry.service import (
     RequestError,
@@ -39,7 +39,7 @@ def registry_queue(request: HttpRequest, kind: str = RegistryRequest.Kind.ESCALA
         require(request, "registry.change_requestitem")
         item = get_object_or_404(
             RequestItem.objects.select_related("request", "domain"),
-            pk=request.POST.get("item"),
+            pk=posted_id(request, "item"),
             request__kind=kind,
         )
         error = ""
@@ -83,7 +83,7 @@ def _hours_left(deadline: dt.datetime) -> float:
 def registrar_reports(request: HttpRequest) -> HttpResponse:
     """For the registry and the CERT: registrars' reports, and suspended names whose report is late."""
     require(request, "registry.view_registrarreport")
-    if not (access.sees_everything(request.user) or access.REGISTRY in access.roles(request.user)):
+    if not access.sees_registry_requests(request.user):
         raise PermissionDenied(_("Registrars' reports are for the registry and the CERT."))
     reports = RegistrarReport.objects.select_related("case", "registrar").order_by("-filed_at", "-pk")
     page = Paginator(reports, 50).get_page(request.GET.get("page"))
@@ -96,7 +96,7 @@ def registrar_names(request: HttpRequest) -> HttpResponse:
     require(request, "cases.view_case")
     if request.method == "POST":
         require(request, "registry.add_registrarreport")
-        case = get_object_or_404(access.cases_for(request.user), pk=request.POST.get("case"))
+        case = get_object_or_404(access.cases_for(request.user), pk=posted_id(request, "case"))
         try:
             file_registrar_report(case, text=request.POST.get("text", ""), actor=request.user)
             messages.success(request, _("Your report on %(name)s is filed.") % {"name": case.domain_id})
@@ -125,7 +125,7 @@ def escalation(request: HttpRequest) -> HttpResponse:
         if kind not in RegistryRequest.Kind.values:
             messages.error(request, _("Unknown kind of request."))
             return redirect("escalation")
-        chosen = list(Case.objects.filter(pk__in=_ids(request.POST.getlist("case"))).order_by("pk"))
+        chosen = list(Case.objects.filter(pk__in=posted_ids(request, "case")).order_by("pk"))
         if not chosen:
             messages.error(request, _("Choose at least one case."))
             return redirect("escalation")
@@ -159,13 +159,9 @@ def escalation(request: HttpRequest) -> HttpResponse:
     return render(request, "pages/escalation.html", context)
 
 
-def _ids(values: list[str]) -> list[int]:
-    return [int(value) for value in values if value.isdigit()]
-
-
 def _request_for(request: HttpRequest, pk: int) -> RegistryRequest:
     require(request, "registry.view_registryrequest")
-    if not (access.sees_everything(request.user) or access.REGISTRY in access.roles(request.user)):
+    if not access.sees_registry_requests(request.user):
         raise PermissionDenied(_("Requests to the registry are for the registry and the CERT."))
     return get_object_or_404(RegistryRequest, pk=pk)
 
