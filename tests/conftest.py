@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import importlib
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -73,3 +73,14 @@ def make_case(make_domain: Callable[..., object]) -> Callable[..., object]:
         return case
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _english_unless_a_test_asks() -> Iterator[None]:
+    """A request in Russian leaves Russian active in this thread (Django resets it only at the next
+    request); start every test in English, the test settings' language, so no test leaks its own."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.activate("en")

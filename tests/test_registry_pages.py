@@ -111,6 +111,10 @@ def test_the_restoration_queue(world: World, make_case: Callable[..., Case]) -> 
 def test_registrars_reports_and_late_registrars(world: World) -> None:
     past = timezone.now() - dt.timedelta(days=3)
     Case.objects.filter(pk__in=[world.case_a.pk, world.case_b.pk]).update(registrar_deadline=past)
+    too_long = login("registrar-x").post(
+        "/registrar/", {"case": world.case_a.pk, "text": "x" * 5001}, follow=True
+    )
+    assert "at most 5000 characters" in too_long.content.decode() and not RegistrarReport.objects.exists()
     login("registrar-x").post("/registrar/", {"case": world.case_a.pk, "text": "<b>locked</b>"})
     assert RegistrarReport.objects.get().late
     page = login("operator").get("/registry/reports/").content.decode()

@@ -31,6 +31,9 @@ from zonewarden.registry.models import RegistrarReport, RegistryRequest, Request
 from zonewarden.workdays.calendar import WorkingCalendar
 
 
+REPORT_MAX_CHARS = 5000
+
+
 class RequestError(workflow.WorkflowError):
     """A request or decision that cannot be made; the message says why."""
 
@@ -263,6 +266,8 @@ def file_registrar_report(
     label = workflow.actor_label(actor)
     if not text.strip():
         raise RequestError(_("A report needs its text."))
+    if len(text) > REPORT_MAX_CHARS:
+        raise RequestError(_("A report may have at most %(limit)s characters.") % {"limit": REPORT_MAX_CHARS})
     with transaction.atomic():
         locked = Case.objects.select_for_update().select_related("domain").get(pk=case.pk)
         if locked.suspended_at is None or locked.domain.registrar_id is None:
