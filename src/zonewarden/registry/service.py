@@ -30,7 +30,6 @@ from zonewarden.registry import letters
 from zonewarden.registry.models import RegistrarReport, RegistryRequest, RequestItem
 from zonewarden.workdays.calendar import WorkingCalendar
 
-
 REPORT_MAX_CHARS = 5000
 
 
