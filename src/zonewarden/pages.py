@@ -1,13 +1,12 @@
-"""The CERT's pages: the dashboard, incidents and cases (the registry's and registrars' pages are
-in zonewarden.registry.pages), and the header's links. Rows come from zonewarden.access, narrowed to the user; actions go
-through the workflow's named operations and the registry service, never around them."""
+"""The CERT's pages: the dashboard, incidents and cases, and the header's links (the registry's and
+registrars' pages are in zonewarden.registry.pages). Rows come from zonewarden.access, narrowed to
+the user; actions go through the workflow's named operations, never around them."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-import idna
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -26,6 +25,7 @@ from zonewarden import access, charts
 from zonewarden.cases import workflow
 from zonewarden.cases.models import State
 from zonewarden.intake.models import Category, Incident
+from zonewarden.whois.parser import to_alabel
 
 
 def require(request: HttpRequest, permission: str) -> None:
@@ -187,10 +187,10 @@ def cases(request: HttpRequest) -> HttpResponse:
 
 
 def _as_alabel(text: str) -> str:
-    """A name or a part of one as stored (A-labels, lower case): "ақорда" finds xn--80aaa0a2b.kz."""
+    """A name or a part of one as stored (A-labels, lower case): "ақорда" finds xn--80aal3bk85c.kz."""
     try:
-        return idna.encode(text.lower(), uts46=True).decode("ascii")
-    except UnicodeError:  # idna.IDNAError among them: a part of a name need not be a valid name
+        return to_alabel(text)
+    except ValueError:  # a part of a name need not be a valid name
         return text.lower()
 
 

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from zonewarden.cases.models import Case, State
 from zonewarden.cases.ownerlink import BadOwnerLink, case_for_token
+from zonewarden.checks.models import Check
 
 
 def owner_case(request: HttpRequest, token: str) -> HttpResponse:
@@ -31,9 +32,13 @@ def owner_case(request: HttpRequest, token: str) -> HttpResponse:
     context["can_report"] = case.state in (State.NOTIFYING, State.SUSPENDED)
     from zonewarden.notices.outbox import defanged, info_address
 
+    shown = list(case.incidents.select_related("category").order_by("first_seen", "pk")[:100])
+    latest: dict[int, Check] = {}
+    for check in Check.objects.filter(incident__in=shown).order_by("at", "pk"):
+        latest[check.incident_id or 0] = check  # the newest per incident wins
     incidents = []
-    for incident in case.incidents.select_related("category").order_by("first_seen", "pk")[:100]:
-        last = incident.checks.order_by("-at", "-pk").first()
+    for incident in shown:
+        last = latest.get(incident.pk)
         incidents.append(
             {
                 "url": defanged(incident.url),
