@@ -258,6 +258,19 @@ SECURE_HSTS_PRELOAD = env_bool("ZONEWARDEN_HSTS_PRELOAD", PRODUCTION)
 SECURE_SSL_REDIRECT = env_bool("ZONEWARDEN_SSL_REDIRECT", PRODUCTION)
 if env_bool("ZONEWARDEN_BEHIND_PROXY", False):  # a reverse proxy that terminates TLS sets the header
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# A replay clock for a whole non-production database (see zonewarden.clock): a fixed moment or a
+# shift of the real time that the web application, the worker and every command honour.
+_clock = env_str("ZONEWARDEN_CLOCK", "").strip()
+if _clock and PRODUCTION:
+    raise ImproperlyConfigured("ZONEWARDEN_CLOCK replays a test database: it is refused under ZONEWARDEN_PRODUCTION")
+if _clock:
+    from zoneinfo import ZoneInfo
+
+    from zonewarden.clock import ReplayClock
+
+    ZONEWARDEN_CLOCK: ReplayClock | None = ReplayClock.parse(_clock, zone=ZoneInfo(TIME_ZONE))
+else:
+    ZONEWARDEN_CLOCK = None
 if PRODUCTION and (DEBUG or not env_str("ZONEWARDEN_SECRET_KEY", "")):
     raise ImproperlyConfigured(
         "ZONEWARDEN_PRODUCTION needs ZONEWARDEN_SECRET_KEY set and ZONEWARDEN_DEBUG off"
