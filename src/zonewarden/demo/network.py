@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import errno
 import ipaddress
+import socket
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -57,6 +59,8 @@ class DemoNetwork:
 
     def checker_settings(self) -> dict[str, Any]:
         """The checker's settings for the demo: look names up in its DNS, and reach its sites' address."""
+        if not hasattr(settings, "ZONEWARDEN_CHECK_NAMESERVERS"):  # TEMPORARY until the resolver lands
+            raise DemoNetworkError("the checker does not know ZONEWARDEN_CHECK_NAMESERVERS yet")
         return checker_settings(self.book)
 
     def stop(self) -> None:
@@ -65,8 +69,6 @@ class DemoNetwork:
 
 
 def checker_settings(book: SiteBook) -> dict[str, Any]:
-    if not hasattr(settings, "ZONEWARDEN_CHECK_NAMESERVERS"):  # TEMPORARY until the resolver branch is merged
-        raise DemoNetworkError("the checker does not know ZONEWARDEN_CHECK_NAMESERVERS yet: no DNS look-ups")
     allowed = list(settings.ZONEWARDEN_CHECK_ALLOW)
     return {
         "ZONEWARDEN_CHECK_DNS": True,
@@ -151,6 +153,20 @@ def start(
     sites.start()
     dns.start()
     return DemoNetwork(book, sites, dns)
+
+
+def wait_until_listening(book: SiteBook, *, timeout: float, alive: Callable[[], bool]) -> bool:
+    """Wait until the saved sites' web and name server accept connections (False: they did not)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and alive():
+        try:
+            for port in (book.http_port, book.dns_port):
+                socket.create_connection((book.address, port), timeout=1).close()
+        except OSError:
+            time.sleep(0.1)
+            continue
+        return True
+    return False
 
 
 @contextmanager

@@ -1,5 +1,5 @@
 """`zonewarden serve`: the web server (gunicorn, several processes) and the worker together;
-Ctrl-C or SIGTERM stops both."""
+Ctrl-C or SIGTERM stops both. With `--demo`, the demo's sites and name server run beside them."""
 
 from __future__ import annotations
 
@@ -21,7 +21,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--addr", default="127.0.0.1:8000", help="address:port to listen on")
-        parser.add_argument("--demo", action="store_true", help="say how to log in to the demo accounts")
+        parser.add_argument(
+            "--demo",
+            action="store_true",
+            help="run the demo's sites and name server too, and say how to log in to the demo accounts",
+        )
         parser.add_argument(
             "--workers",
             type=int,
@@ -50,9 +54,15 @@ class Command(BaseCommand):
         # A SIGTERM (from a service manager or `timeout`) stops both children like Ctrl-C does.
         signal.signal(signal.SIGTERM, interrupt)
         command = [sys.executable, "-m", "zonewarden"]
+        environment = None
+        sites = None
+        if options["demo"]:
+            sites, environment = self._demo_sites(command)
         # Our own interpreter and module, with fixed arguments.
-        worker = None if options["no_worker"] else subprocess.Popen([*command, "worker"])  # noqa: S603
-        web = subprocess.Popen(gunicorn(options["addr"], max(1, options["workers"])))  # noqa: S603
+        worker = (
+            None if options["no_worker"] else subprocess.Popen([*command, "worker"], env=environment)  # noqa: S603
+        )
+        web = subprocess.Popen(gunicorn(options["addr"], max(1, options["workers"])), env=environment)  # noqa: S603
         self.stdout.write(self.style.SUCCESS(f"zonewarden is running on http://{options['addr']}/ — {login}"))
         self.stdout.write("press Ctrl-C to stop the web server and the worker")
         try:
@@ -60,7 +70,7 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             pass
         finally:
-            children = [process for process in (web, worker) if process is not None]
+            children = [process for process in (web, worker, sites) if process is not None]
             for process in children:
                 if process.poll() is None:
                     process.terminate()
@@ -70,6 +80,27 @@ class Command(BaseCommand):
                 except subprocess.TimeoutExpired:
                     process.kill()
         self.stdout.write("stopped")
+
+    def _demo_sites(self, command: list[str]) -> tuple[subprocess.Popen[bytes] | None, dict[str, str]]:
+        """Start the demo's sites and name server; the environment that points the checker at them."""
+        from zonewarden.demo import network
+        from zonewarden.demo.sites import SiteBook, SiteBookError
+
+        try:
+            book = SiteBook.load(network.state_path())
+        except SiteBookError as exc:
+            # Without the demo's name server, its invented names must not go to the real DNS.
+            self.stderr.write(
+                self.style.WARNING(
+                    f"{exc}: the demo's re-checks find its names unreachable "
+                    "(`make clean && make demo` loads the demo afresh, with its sites)"
+                )
+            )
+            return None, {**os.environ, "ZONEWARDEN_CHECK_DNS": "false"}
+        process = subprocess.Popen([*command, "demo", "--serve-sites"])  # noqa: S603
+        if not network.wait_until_listening(book, timeout=10, alive=lambda: process.poll() is None):
+            self.stderr.write(self.style.WARNING("the demo's sites did not start: its re-checks will fail"))
+        return process, network.checker_environment(book, dict(os.environ))
 
 
 def web_workers() -> int:
