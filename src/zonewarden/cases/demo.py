@@ -88,6 +88,8 @@ PHISHING_TITLES = [
     "Office 365 — Sign in",
     "Салық төлеу — Жеке кабинет",
 ]
+FINAL_HOUR = dt.timedelta(hours=1)
+FIX_NOTE = "We removed the pages and changed the passwords; please check again."
 DEFACERS = ["Sh4d0w Kr3w", "n0name_tm", "Red Fox Team", "Blackout-666", "xXx_Dark_Angel"]
 
 
@@ -221,7 +223,7 @@ def run_demo(
     calendar = WorkingCalendar.load()
     analyst, operator = "user:analyst", "user:registry"
     day = start
-    # A day's work ends by 13:30; the last hour before `end` is left for _leave_work_open.
+    # A day's work ends by 13:00; the last hour before `end` is left for _leave_work_open.
     while day + dt.timedelta(hours=4) + FINAL_HOUR <= end:
         arrivals: list[Incident] = []
         for _ in range(rng.randint(0, int(incidents_per_day * 2))):
@@ -238,13 +240,9 @@ def run_demo(
         day += dt.timedelta(days=1)
         if day.day == 1:
             progress(f"  replayed up to {day.date().isoformat()}")
-    _leave_work_open(rng, end - FINAL_HOUR, analyst, operator, book)
+    _leave_work_open(end - FINAL_HOUR, analyst, operator, book)
     tick(end)
     return Counter(Case.objects.values_list("state", flat=True))
-
-
-FINAL_HOUR = dt.timedelta(hours=1)
-FIX_NOTE = "We removed the pages and changed the passwords; please check again."
 
 
 def _routine(at: dt.datetime, *, tick_first: bool = True) -> None:
@@ -361,9 +359,7 @@ def _owner_reports_fix(case: Case, sites: SiteBook, at: dt.datetime) -> bool:
     return case.fix_verified_at is not None
 
 
-def _leave_work_open(
-    rng: random.Random, at: dt.datetime, analyst: str, operator: str, sites: SiteBook
-) -> None:
+def _leave_work_open(at: dt.datetime, analyst: str, operator: str, sites: SiteBook) -> None:
     """Make sure today's queues are not empty, so every page of the demo has something to show."""
     minutes = iter(range(0, 60, 4))
 
