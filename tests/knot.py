@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import contextlib
+import datetime as dt
 import os
 import shutil
 import subprocess
@@ -14,6 +16,7 @@ import dns.message
 import dns.query
 import dns.rcode
 import pytest
+import time_machine
 
 from tests.smtpserver import free_port
 
@@ -128,12 +131,28 @@ zone:
         }
 
 
+@contextlib.contextmanager
+def wall_clock() -> Iterator[None]:
+    """Bring a session moved by `--today` back to the real time for the block.
+
+    TSIG signs each message with the time it is sent, and Knot refuses one more than five minutes
+    off its own (BADTIME) — the wall clock, which time-machine cannot move for another process.
+    """
+    if not time_machine.escape_hatch.is_travelling():
+        yield
+        return
+    real = dt.datetime.fromtimestamp(time_machine.escape_hatch.time.time(), tz=dt.UTC)
+    with time_machine.travel(real, tick=True):
+        yield
+
+
 @pytest.fixture
 def knot(tmp_path: Path) -> Iterator[Knot]:
     require_knot()
     server = Knot(tmp_path / "knot", "shop NS ns1.shop\nns1.shop A 192.0.2.10\nother NS ns.hoster.com.\n")
     server.start()
     try:
-        yield server
+        with wall_clock():
+            yield server
     finally:
         server.stop()

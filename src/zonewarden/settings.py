@@ -262,7 +262,9 @@ if env_bool("ZONEWARDEN_BEHIND_PROXY", False):  # a reverse proxy that terminate
 # shift of the real time that the web application, the worker and every command honour.
 _clock = env_str("ZONEWARDEN_CLOCK", "").strip()
 if _clock and PRODUCTION:
-    raise ImproperlyConfigured("ZONEWARDEN_CLOCK replays a test database: it is refused under ZONEWARDEN_PRODUCTION")
+    raise ImproperlyConfigured(
+        "ZONEWARDEN_CLOCK replays a test database: it is refused under ZONEWARDEN_PRODUCTION"
+    )
 if _clock:
     from zoneinfo import ZoneInfo
 
