@@ -53,6 +53,7 @@ from django.core.validators import validate_email
 from django.db import connections, models, router, transaction
 from django.utils import timezone
 
+from zonewarden import clock
 from zonewarden.bulkinsert import chunked, insert_rows, select_in
 from zonewarden.domains.models import Contact, Domain, Registrar
 from zonewarden.intake.normalize import in_zones, registered_domain
@@ -797,7 +798,7 @@ class _Store:
         fresh: tuple[Any, ...] = ("", None, None, None, [], [], None, True)
         new: list[tuple[Any, ...]] = []
         updates: list[list[Any]] = []
-        now = timezone.now()
+        now = clock.now()
         for entry in entries:
             current = stored.get(entry.domain)
             values = self._values(entry, current or fresh)
