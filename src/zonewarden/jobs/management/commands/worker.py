@@ -13,7 +13,9 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 from django.utils import timezone
 
+from zonewarden import clock
 from zonewarden.cases.tick import tick
+from zonewarden.jobs import heartbeat
 from zonewarden.jobs.queue import run_due_jobs, worker_name
 from zonewarden.notices.inbound import poll_maildir
 from zonewarden.notices.outbox import send_due
@@ -39,10 +41,13 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         name = worker_name()
+        heartbeat.start(name, clock.now())
         self.stdout.write(f"worker {name} started (tick every {settings.ZONEWARDEN_TICK_SECONDS} s)")
         last_tick = 0.0
         while not self.stopping:
             close_old_connections()
+            # `zonewarden doctor` (and the health check) read "alive" from this: one UPDATE a round.
+            heartbeat.beat(name, clock.now())
             if time.monotonic() - last_tick >= settings.ZONEWARDEN_TICK_SECONDS:
                 summary = tick(timezone.now())
                 if summary.actions:
@@ -63,4 +68,5 @@ class Command(BaseCommand):
             if options["once"]:
                 break
             time.sleep(options["poll"])
+        heartbeat.stop(name, clock.now())
         self.stdout.write(f"worker {name} stopped")
