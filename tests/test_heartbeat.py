@@ -70,6 +70,9 @@ def test_a_beat_brings_back_a_removed_row_and_a_start_forgets_long_gone_workers(
     assert WorkerHeartbeat.objects.get().beat_at == T0 + dt.timedelta(days=32)
 
 
+# The worker closes old connections every round: a test transaction would not survive that.
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("defaults")  # the tick needs the policy a transactional test flushes
 def test_the_worker_command_records_its_start_and_its_clean_stop(signals_restored: None) -> None:
     with clock.frozen(T0):
         call_command("worker", "--once", stdout=io.StringIO())
@@ -78,6 +81,8 @@ def test_the_worker_command_records_its_start_and_its_clean_stop(signals_restore
     assert (row.started_at, row.beat_at, row.stopped_at) == (T0, T0, T0)
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("defaults")  # the tick needs the policy a transactional test flushes
 def test_the_worker_beats_on_every_round_and_stops_on_sigterm(
     monkeypatch: pytest.MonkeyPatch, signals_restored: None
 ) -> None:
