@@ -63,7 +63,7 @@ class Result:
 
 
 def worst(statuses: Iterable[Status]) -> Status:
-    """The most serious of the statuses (ok when there are none)."""
+    """Return the most serious of the statuses (ok when there are none)."""
     return max(statuses, key=_RANK.__getitem__, default=OK)
 
 
@@ -100,7 +100,7 @@ def _first_sentence(text: str) -> str:
 
 
 def tsig_problems() -> list[str]:
-    """What keeps the rfc2136 publisher from signing its UPDATEs (empty: nothing)."""
+    """List what keeps the rfc2136 publisher from signing its UPDATEs (empty: nothing)."""
     problems = []
     name = settings.ZONEWARDEN_DNS_TSIG_NAME
     secret = settings.ZONEWARDEN_DNS_TSIG_SECRET
@@ -125,7 +125,7 @@ def tsig_problems() -> list[str]:
 
 
 def check_settings() -> Finding:
-    """Django's system checks (with the deployment checks in production) and zonewarden's own."""
+    """Run Django's system checks (with the deployment checks in production) and zonewarden's own."""
     from zonewarden.publish.publishers import PUBLISHERS, server
 
     failures: list[str] = []
@@ -190,7 +190,7 @@ def check_settings() -> Finding:
 
 
 def check_database() -> Finding:
-    """The database answers a query and has every migration applied."""
+    """Check that the database answers a query and has every migration applied."""
     connection = connections[DEFAULT_DB_ALIAS]
     where = f"{connection.display_name} database {connection.settings_dict['NAME']!s}"
     if connection.settings_dict.get("HOST"):
@@ -227,7 +227,7 @@ def check_database() -> Finding:
 
 
 def check_mail() -> Finding:
-    """Mail goes somewhere: the SMTP server greets us (EHLO, STARTTLS, login — no mail sent)."""
+    """Check where mail goes: the SMTP server must greet us (EHLO, STARTTLS, login — no mail sent)."""
     backend_path = settings.EMAIL_BACKEND
     try:
         backend_class = import_string(backend_path)
@@ -304,7 +304,7 @@ def probe_smtp(backend: SMTPBackend) -> Finding:
 
 
 def probe_zone(zone: str) -> Finding:
-    """The authoritative server serves `zone` and accepts our key's UPDATEs (nothing is changed)."""
+    """Check that the authoritative server serves `zone` and accepts our key's UPDATEs (changing nothing)."""
     # The publisher's own key and server, so the probe signs exactly as a suspension would.
     from zonewarden.publish.publishers import PublishError, _keyring, server
 
@@ -382,7 +382,7 @@ def probe_zone(zone: str) -> Finding:
 
 
 def probe_folder(folder: Path) -> Finding:
-    """The zone files' folder exists (or can be made) and takes a new file."""
+    """Check that the zone files' folder exists (or can be made) and takes a new file."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".zonewarden-doctor-", suffix=".tmp"):
@@ -393,7 +393,7 @@ def probe_folder(folder: Path) -> Finding:
 
 
 def check_publishing() -> Finding:
-    """Every configured publisher can reach the DNS: the server and key for rfc2136, the folder for files."""
+    """Check that every configured publisher can reach the DNS: server and key, or the files' folder."""
     publishers = set(settings.ZONEWARDEN_PUBLISHERS)
     findings: list[Finding] = []
     if "rfc2136" in publishers:
@@ -409,7 +409,7 @@ def check_publishing() -> Finding:
 
 
 def parse_nameserver(entry: str) -> tuple[str, int]:
-    """(address, port) of `address`, `address:port` or `[IPv6]:port`; ValueError names the entry."""
+    """Return (address, port) of `address`, `address:port` or `[IPv6]:port`; ValueError names the entry."""
     text = entry.strip()
     port = "53"
     if text.startswith("["):
@@ -433,7 +433,7 @@ def parse_nameserver(entry: str) -> tuple[str, int]:
 
 
 def configured_nameservers() -> list[tuple[str, int]]:
-    """The checker's nameservers from ZONEWARDEN_CHECK_NAMESERVERS (empty: the system's)."""
+    """Return the checker's nameservers from ZONEWARDEN_CHECK_NAMESERVERS (empty: use the system's)."""
     raw: object = getattr(settings, "ZONEWARDEN_CHECK_NAMESERVERS", [])
     entries: Iterable[object] = raw.split(",") if isinstance(raw, str) else raw  # type: ignore[assignment]
     found = []
@@ -446,7 +446,7 @@ def configured_nameservers() -> list[tuple[str, int]]:
 
 
 def system_nameservers(filename: str = SYSTEM_RESOLV_CONF) -> list[tuple[str, int]]:
-    """The nameservers of the system's resolver configuration."""
+    """Return the nameservers of the system's resolver configuration (no query is sent)."""
     resolver = dns.resolver.Resolver(filename=filename, configure=True)
     return [(str(address), resolver.port) for address in resolver.nameservers]
 
@@ -468,7 +468,7 @@ def ask_nameserver(address: str, port: int, zone: str) -> tuple[bool, str]:
 
 
 def check_resolver() -> Finding:
-    """The resolver the re-checks use answers a query (any DNS answer counts)."""
+    """Check that the resolver the re-checks use answers a query (any DNS answer counts)."""
     if not settings.ZONEWARDEN_CHECK_DNS:
         return WARN, (
             "ZONEWARDEN_CHECK_DNS is off: re-checks resolve only the names in ZONEWARDEN_CHECK_HOSTS "
@@ -506,7 +506,7 @@ def check_resolver() -> Finding:
 
 
 def check_worker() -> Finding:
-    """A worker beat within two tick periods."""
+    """Check that a worker beat within two tick periods."""
     from zonewarden.jobs.heartbeat import alive_workers, last_heartbeat
 
     now = clock.now()
@@ -538,7 +538,7 @@ def check_worker() -> Finding:
 
 
 def check_calendar() -> Finding:
-    """The holidays package knows this year and the next; someone entered each year's transfers."""
+    """Check that the calendar knows this year's and next year's holidays and transfers."""
     from zonewarden.workdays.models import ExtraDay
 
     country = settings.ZONEWARDEN_CALENDAR_COUNTRY
@@ -560,7 +560,7 @@ def check_calendar() -> Finding:
             )
         # A government transfer moves a day off onto a weekday and makes a weekend day a working
         # day; the package lists those weekend days (for the years it knows the decrees of).
-        from_package = sum(1 for day in known.weekend_workdays if day.year == year)
+        from_package = sum(1 for day in getattr(known, "weekend_workdays", ()) if day.year == year)
         from_admin = ExtraDay.objects.filter(date__year=year).count()
         if from_package or from_admin:
             parts = []

@@ -39,7 +39,7 @@ def stop(name: str, at: dt.datetime) -> None:
 
 
 def alive_workers(now: dt.datetime, within: dt.timedelta) -> list[WorkerHeartbeat]:
-    """The workers that beat within `within` before `now` and have not stopped, the latest first."""
+    """Return the workers that beat within `within` before `now` and have not stopped, latest first."""
     return list(
         WorkerHeartbeat.objects.filter(stopped_at__isnull=True, beat_at__gte=now - within).order_by(
             "-beat_at"
@@ -48,5 +48,5 @@ def alive_workers(now: dt.datetime, within: dt.timedelta) -> list[WorkerHeartbea
 
 
 def last_heartbeat() -> WorkerHeartbeat | None:
-    """The worker seen last, alive or not (None if no worker ever ran)."""
+    """Return the worker seen last, alive or not (None if no worker ever ran)."""
     return WorkerHeartbeat.objects.order_by("-beat_at", "-id").first()
