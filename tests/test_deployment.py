@@ -22,7 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 
-from tests.knot import SECRET, Knot
+from tests.knot import SECRET, Knot, knot  # noqa: F401 - the fixture
 from tests.smtpserver import SMTPServer, smtp_server
 
 ROOT = Path(__file__).resolve().parent.parent
