@@ -70,7 +70,10 @@ def smtp() -> Iterator[SMTPServer]:
 
 
 def test_the_readme_deployment_reaches_the_first_notice(
-    tmp_path: Path, fresh_database: str, smtp: SMTPServer, knot: Knot
+    tmp_path: Path,
+    fresh_database: str,
+    smtp: SMTPServer,
+    knot: Knot,  # noqa: F811 - the fixture
 ) -> None:
     etc, srv, var = tmp_path / "etc", tmp_path / "srv", tmp_path / "var"
     for folder in (etc, srv, var):
@@ -110,9 +113,7 @@ def test_the_readme_deployment_reaches_the_first_notice(
         encoding="utf-8",
     )
     script = (
-        deployment_commands()
-        .replace("/etc/zonewarden/", f"{etc}/")
-        .replace("/srv/zonewarden/", f"{srv}/")
+        deployment_commands().replace("/etc/zonewarden/", f"{etc}/").replace("/srv/zonewarden/", f"{srv}/")
     )
     environment = {
         key: value
