@@ -12,6 +12,7 @@ from django.utils import timezone
 from zonewarden.cases.models import Policy
 from zonewarden.checks.fetch import Fetched, FetchLimits, fetch_all
 from zonewarden.checks.models import Check, Purpose, Verdict, VerdictRule
+from zonewarden.checks.nameservers import parse_nameservers
 from zonewarden.checks.safety import AllowList
 from zonewarden.checks.verdict import Page, Reference, Rule, judge, read_page
 from zonewarden.intake.models import Incident
@@ -46,6 +47,7 @@ def fetch(urls: Sequence[str]) -> list[Fetched]:
         allow=AllowList.parse(settings.ZONEWARDEN_CHECK_ALLOW),
         hosts=static_hosts(),
         use_dns=settings.ZONEWARDEN_CHECK_DNS,
+        nameservers=parse_nameservers(settings.ZONEWARDEN_CHECK_NAMESERVERS),
     )
 
 
