@@ -104,8 +104,10 @@ def test_bodies_are_capped_and_slow_servers_time_out(server: WebServer) -> None:
 
 
 def test_names_that_do_not_resolve_and_closed_ports_are_unreachable() -> None:
-    nowhere, closed = fetch(["http://gone.kz/", "http://127.0.0.1:9/"])
+    nowhere, elsewhere, closed = fetch(["http://gone.kz/", "http://gone.example/", "http://127.0.0.1:9/"])
     assert nowhere.unreachable and nowhere.error.startswith("gone.kz does not resolve: ")
+    # The suite's nameserver serves kz. only: it refuses other names, which do not resolve either.
+    assert elsewhere.unreachable and elsewhere.error.startswith("gone.example does not resolve: ")
     assert closed.unreachable and closed.error.startswith("cannot connect")
 
 
