@@ -10,6 +10,7 @@ The last tests take the production default, the system's resolver, with `localho
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import json
 import os
@@ -17,6 +18,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from io import StringIO
@@ -218,6 +220,32 @@ def test_a_nameserver_that_does_not_answer_makes_the_name_unreachable_in_time(
     assert time.monotonic() - started < 3
     assert check.verdict == "unreachable"
     assert check.reason == "phish-a.kz does not resolve: no answer from the nameservers within 0.5 s"
+    assert connections == []
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("defaults")
+def test_a_nameserver_answering_garbage_makes_the_name_unreachable(connections: list[str]) -> None:
+    hostile = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    hostile.bind(("127.0.0.1", 0))
+    hostile.settimeout(5)
+
+    def answer_garbage() -> None:
+        # The query's id, the flags of an answer, then bytes that are no DNS message.
+        with contextlib.suppress(OSError):
+            while True:
+                query, peer = hostile.recvfrom(512)
+                hostile.sendto(query[:2] + b"\x81\x80\x00\x01\x00\x05" + b"\xff" * 40, peer)
+
+    threading.Thread(target=answer_garbage, daemon=True).start()
+    try:
+        with override_settings(
+            ZONEWARDEN_CHECK_NAMESERVERS=[f"127.0.0.1:{hostile.getsockname()[1]}"], ZONEWARDEN_CHECK_TIMEOUT=2
+        ):
+            check = check_url("http://phish-a.kz/login.php")
+    finally:
+        hostile.close()
+    assert check.verdict == "unreachable" and check.reason.startswith("phish-a.kz does not resolve: ")
     assert connections == []
 
 
