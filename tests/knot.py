@@ -1,4 +1,4 @@
-"""A real Knot DNS server on loopback for the publishing tests: a TSIG key and a small kz. zone."""
+"""A real Knot DNS server on loopback for the publishing and resolver tests: a TSIG key and a small kz. zone."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from pathlib import Path
 import dns.message
 import dns.query
 import dns.rcode
+import dns.tsigkeyring
+import dns.update
 import pytest
 import time_machine
 
@@ -85,7 +87,7 @@ zone:
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             try:
-                if self.serial() > 0:
+                if self.serial(timeout=0.2) > 0:
                     return
             except Exception:  # noqa: BLE001 - not up yet
                 time.sleep(0.1)
@@ -104,9 +106,25 @@ zone:
                 self.process.stderr.close()
             self.process = None
 
-    def serial(self) -> int:
-        response = dns.query.udp(dns.message.make_query("kz.", "SOA"), "127.0.0.1", port=self.port, timeout=1)
+    def serial(self, timeout: float = 1.0) -> int:
+        response = dns.query.udp(
+            dns.message.make_query("kz.", "SOA"), "127.0.0.1", port=self.port, timeout=timeout
+        )
         return int(response.answer[0][0].serial)
+
+    def put(self, name: str, *addresses: str, ttl: int = 60) -> None:
+        """Make `name` (under kz.) resolve to exactly these addresses, by a signed dynamic UPDATE."""
+        update = dns.update.Update(
+            "kz.", keyring=dns.tsigkeyring.from_text({"zonewarden": SECRET}), keyalgorithm="hmac-sha256"
+        )
+        update.delete(name + ".", "A")
+        update.delete(name + ".", "AAAA")
+        for address in addresses:
+            update.add(name + ".", ttl, "AAAA" if ":" in address else "A", address)
+        with wall_clock():  # TSIG: signed with the real time, whatever day the session plays
+            response = dns.query.tcp(update, "127.0.0.1", port=self.port, timeout=2)
+        if response.rcode() != dns.rcode.NOERROR:
+            raise RuntimeError(f"Knot refused the update of {name}: {dns.rcode.to_text(response.rcode())}")
 
     def nameservers(self, name: str) -> list[str]:
         response = dns.query.udp(
