@@ -1,8 +1,10 @@
-"""A real Knot DNS server on loopback for the publishing tests: a TSIG key and a small kz. zone."""
+"""A real Knot DNS server on loopback for the publishing and resolver tests: a TSIG key and a small kz. zone."""
 
 from __future__ import annotations
 
 import base64
+import contextlib
+import datetime as dt
 import os
 import shutil
 import subprocess
@@ -13,7 +15,10 @@ from pathlib import Path
 import dns.message
 import dns.query
 import dns.rcode
+import dns.tsigkeyring
+import dns.update
 import pytest
+import time_machine
 
 from tests.smtpserver import free_port
 
@@ -82,7 +87,7 @@ zone:
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             try:
-                if self.serial() > 0:
+                if self.serial(timeout=0.2) > 0:
                     return
             except Exception:  # noqa: BLE001 - not up yet
                 time.sleep(0.1)
@@ -101,9 +106,25 @@ zone:
                 self.process.stderr.close()
             self.process = None
 
-    def serial(self) -> int:
-        response = dns.query.udp(dns.message.make_query("kz.", "SOA"), "127.0.0.1", port=self.port, timeout=1)
+    def serial(self, timeout: float = 1.0) -> int:
+        response = dns.query.udp(
+            dns.message.make_query("kz.", "SOA"), "127.0.0.1", port=self.port, timeout=timeout
+        )
         return int(response.answer[0][0].serial)
+
+    def put(self, name: str, *addresses: str, ttl: int = 60) -> None:
+        """Make `name` (under kz.) resolve to exactly these addresses, by a signed dynamic UPDATE."""
+        update = dns.update.Update(
+            "kz.", keyring=dns.tsigkeyring.from_text({"zonewarden": SECRET}), keyalgorithm="hmac-sha256"
+        )
+        update.delete(name + ".", "A")
+        update.delete(name + ".", "AAAA")
+        for address in addresses:
+            update.add(name + ".", ttl, "AAAA" if ":" in address else "A", address)
+        with wall_clock():  # TSIG: signed with the real time, whatever day the session plays
+            response = dns.query.tcp(update, "127.0.0.1", port=self.port, timeout=2)
+        if response.rcode() != dns.rcode.NOERROR:
+            raise RuntimeError(f"Knot refused the update of {name}: {dns.rcode.to_text(response.rcode())}")
 
     def nameservers(self, name: str) -> list[str]:
         response = dns.query.udp(
@@ -128,12 +149,28 @@ zone:
         }
 
 
+@contextlib.contextmanager
+def wall_clock() -> Iterator[None]:
+    """Bring a session moved by `--today` back to the real time for the block.
+
+    TSIG signs each message with the time it is sent, and Knot refuses one more than five minutes
+    off its own (BADTIME) — the wall clock, which time-machine cannot move for another process.
+    """
+    if not time_machine.escape_hatch.is_travelling():
+        yield
+        return
+    real = dt.datetime.fromtimestamp(time_machine.escape_hatch.time.time(), tz=dt.UTC)
+    with time_machine.travel(real, tick=True):
+        yield
+
+
 @pytest.fixture
 def knot(tmp_path: Path) -> Iterator[Knot]:
     require_knot()
     server = Knot(tmp_path / "knot", "shop NS ns1.shop\nns1.shop A 192.0.2.10\nother NS ns.hoster.com.\n")
     server.start()
     try:
-        yield server
+        with wall_clock():
+            yield server
     finally:
         server.stop()

@@ -59,13 +59,17 @@ def test_each_party_does_its_part_in_the_browser(live_server: object, make_case:
     )
     Case.objects.filter(pk=ready.pk).update(escalation_due_at=T0)
     fresh_incident = fresh.incidents.get().pk
-    base = str(live_server.url)  # type: ignore[attr-defined]
+    # The address, not "localhost": Playwright's driver would ask the system's resolver for ::1.
+    base = str(live_server.url).replace("://localhost:", "://127.0.0.1:")  # type: ignore[attr-defined]
     ARTIFACTS.mkdir(exist_ok=True)
 
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        # Chromium's own background look-ups (autofill, accounts, updates) would go to the
+        # system's resolver: it finds only the test server, no DNS query leaves the machine.
+        rules = "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"
+        browser = driver.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, rules])
 
         def session(name: str, start: str, viewport: dict[str, int] | None = None):  # type: ignore[no-untyped-def]
             page = browser.new_context(viewport=viewport or {"width": 1200, "height": 900}).new_page()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
+from zonewarden.checks.nameservers import Nameserver, parse_nameserver
 from zonewarden.envconf import database_from_url, env_bool, env_int, env_list, env_str
 
 
@@ -102,3 +104,55 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "no issues" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        ("192.0.2.53", Nameserver("192.0.2.53", 53)),
+        (" 127.0.0.1:5353 ", Nameserver("127.0.0.1", 5353)),
+        ("[::1]", Nameserver("::1", 53)),
+        ("[2001:db8::53]:5353", Nameserver("2001:db8::53", 5353)),
+    ],
+)
+def test_nameserver_entries_are_addresses_with_an_optional_port(entry: str, expected: Nameserver) -> None:
+    assert parse_nameserver(entry) == expected
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ("::1", "write an IPv6 address in brackets, e.g. [::1] or [::1]:5353"),
+        ("[::1", "an IPv6 address opened with [ is not closed with ]"),
+        ("[::1]5353", "expected :port after the bracket"),
+        ("[127.0.0.1]", "'127.0.0.1' is not an IPv6 address"),
+        ("ns1.nic.kz", "'ns1.nic.kz' is not an IP address"),
+        ("127.0.0.1:0", "the port '0' is not a number from 1 to 65535"),
+        ("127.0.0.1:dns", "the port 'dns' is not a number from 1 to 65535"),
+        ("10.0.0.256", "'10.0.0.256' is not an IP address"),
+    ],
+)
+def test_bad_nameserver_entries_say_what_is_wrong(entry: str, message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        parse_nameserver(entry)
+
+
+def test_a_bad_nameserver_entry_stops_the_start_naming_it(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "ZONEWARDEN_VAR_DIR": str(tmp_path)}
+    env["ZONEWARDEN_CHECK_NAMESERVERS"] = "127.0.0.1:53, ::1"
+    done = subprocess.run(  # noqa: S603 - our own command
+        [sys.executable, "-c", "import zonewarden.settings"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert (
+        "ImproperlyConfigured: ZONEWARDEN_CHECK_NAMESERVERS entry '::1': write an IPv6 address in brackets"
+        in done.stderr
+    )

@@ -17,7 +17,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connections, models, router
-from django.utils import timezone
+
+from zonewarden import clock
 
 BATCH = 5000
 
@@ -66,7 +67,7 @@ def _sqlite_datetime(value: dt.datetime) -> str:
 
 def _default(field: models.Field[Any, Any]) -> Any:
     if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-        return timezone.now()
+        return clock.now()
     if field.has_default() or field.null or field.empty_strings_allowed:
         return field.get_default()  # the default, None, or "" for text as Django would store
     raise ValueError(f"{field.model.__name__}.{field.name} has no default: give it in every row")

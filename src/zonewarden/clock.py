@@ -13,6 +13,7 @@ Every deadline, claim, lease and timestamp asks `now()`. It answers, in this ord
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import re
 from collections.abc import Iterator
@@ -127,6 +128,11 @@ class ReplayableCommand(BaseCommand):
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
         parser = super().create_parser(prog_name, subcommand, **kwargs)
         parser.add_argument("--at", help=self.at_help)
+        # `zonewarden registry suspend 5 --at …` as well as `zonewarden registry --at … suspend 5`.
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in action.choices.values():
+                    sub.add_argument("--at", default=argparse.SUPPRESS, help=self.at_help)
         return parser
 
     def execute(self, *args: Any, **options: Any) -> str | None:

@@ -13,7 +13,8 @@ from django.conf import settings
 from django.contrib.auth.signals import user_login_failed
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
+
+from zonewarden import clock
 
 LOGIN_PATHS = ("/login/", "/admin/login/")
 
@@ -26,7 +27,7 @@ def _keys(request: HttpRequest | None, username: str) -> list[str]:
 
 
 def _window_start() -> dt.datetime:
-    return timezone.now() - dt.timedelta(seconds=settings.ZONEWARDEN_LOGIN_WINDOW_SECONDS)
+    return clock.now() - dt.timedelta(seconds=settings.ZONEWARDEN_LOGIN_WINDOW_SECONDS)
 
 
 @receiver(user_login_failed)
@@ -36,7 +37,7 @@ def count_failure(
     from zonewarden.accounts.models import LoginFailure
 
     keys = _keys(request, str(credentials.get("username", "")))
-    now = timezone.now()
+    now = clock.now()
     # Forget what has left the window, then count this one: one row per failure and key.
     LoginFailure.objects.filter(key__in=keys, at__lt=_window_start()).delete()
     LoginFailure.objects.bulk_create(LoginFailure(key=key, at=now) for key in keys)

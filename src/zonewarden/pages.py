@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from zonewarden import access, charts
+from zonewarden import access, charts, clock
 from zonewarden.cases import workflow
 from zonewarden.cases.models import State
 from zonewarden.intake.models import Category, Incident
@@ -70,7 +70,7 @@ FIXED = (State.RESOLVED, State.WITHDRAWN, State.RESTORED, State.CLOSED)
 def dashboard(request: HttpRequest) -> HttpResponse:
     if not access.sees_everything(request.user):
         raise PermissionDenied(_("The dashboard is the CERT's."))
-    now = timezone.now()
+    now = clock.now()
     zone = timezone.get_current_timezone()
     weeks = charts.weeks_back(timezone.localdate(now), WEEKS)
     since = dt.datetime.combine(weeks[0], dt.time(), tzinfo=zone)

@@ -208,10 +208,20 @@ ZONEWARDEN_CHECK_MAIL_DNS = env_bool("ZONEWARDEN_CHECK_MAIL_DNS", False)
 # Names, addresses or CIDR blocks the checker may reach although they are not public (tests
 # allow their loopback server); everything private, loopback, link-local … is refused.
 ZONEWARDEN_CHECK_ALLOW = env_list("ZONEWARDEN_CHECK_ALLOW", [])
-# A static table of "name=address" entries consulted before DNS; ZONEWARDEN_CHECK_DNS=false
-# makes every other name unresolvable (the demo and the tests never look names up).
+# A static table of "name=address" entries consulted before DNS.
 ZONEWARDEN_CHECK_HOSTS = env_list("ZONEWARDEN_CHECK_HOSTS", [])
+# Look names that are not in the table up in the DNS; false: they do not resolve (no DNS traffic).
 ZONEWARDEN_CHECK_DNS = env_bool("ZONEWARDEN_CHECK_DNS", True)
+# The nameservers the checker asks ("address" or "address:port", IPv6 as "[::1]:5353"); empty:
+# the system's resolver (getaddrinfo: /etc/hosts, then resolv.conf's servers).
+from zonewarden.checks.nameservers import parse_nameserver  # noqa: E402  (pure Python: checks the entries)
+
+ZONEWARDEN_CHECK_NAMESERVERS = env_list("ZONEWARDEN_CHECK_NAMESERVERS", [])
+for _entry in ZONEWARDEN_CHECK_NAMESERVERS:
+    try:
+        parse_nameserver(_entry)
+    except ValueError as _error:
+        raise ImproperlyConfigured(f"ZONEWARDEN_CHECK_NAMESERVERS entry {_entry!r}: {_error}") from None
 ZONEWARDEN_CHECK_TIMEOUT = env_int("ZONEWARDEN_CHECK_TIMEOUT", 15, minimum=1)
 ZONEWARDEN_CHECK_MAX_BYTES = env_int("ZONEWARDEN_CHECK_MAX_BYTES", 2 << 20, minimum=1024)
 ZONEWARDEN_CHECK_EVIDENCE_BYTES = env_int("ZONEWARDEN_CHECK_EVIDENCE_BYTES", 8192, minimum=0)
@@ -310,7 +320,6 @@ ZONEWARDEN_CHECK_USER_AGENT = ZONEWARDEN_CHECK_USER_AGENT.format(
 if env_bool("ZONEWARDEN_TESTING", False) or "PYTEST_VERSION" in os.environ:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    ZONEWARDEN_CHECK_DNS = False  # tests name the hosts they serve; nothing is looked up
     LANGUAGE_CODE = "en"  # pages' tests read English unless they ask for Kazakh or Russian
 
 if not ZONEWARDEN_ZONES:

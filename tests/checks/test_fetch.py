@@ -1,13 +1,19 @@
-"""The fetcher against a real HTTP server on loopback; forbidden addresses only through a stub table."""
+"""The fetcher against a real HTTP server on loopback; forbidden addresses only through the static table.
+
+Names outside the table resolve through the suite's loopback nameserver (tests/nameserver.py),
+as ZONEWARDEN_CHECK_NAMESERVERS says; tests/checks/test_resolver_dns.py puts records in it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
+from django.conf import settings
 
 from tests.checks.webserver import Answer, WebServer, web_server
 from zonewarden.checks.fetch import FetchLimits, fetch_all
+from zonewarden.checks.nameservers import parse_nameservers
 from zonewarden.checks.safety import AllowList
 
 LOOPBACK = AllowList.parse(["127.0.0.1"])
@@ -23,7 +29,13 @@ def server() -> Iterator[WebServer]:
 
 
 def fetch(urls: list[str], *, hosts: dict[str, list[str]] | None = None, **limits: object) -> list:  # type: ignore[type-arg]
-    return fetch_all(urls, limits=FetchLimits(**limits), allow=LOOPBACK, hosts=hosts or {}, use_dns=False)  # type: ignore[arg-type]
+    return fetch_all(
+        urls,
+        limits=FetchLimits(**limits),  # type: ignore[arg-type]
+        allow=LOOPBACK,
+        hosts=hosts or {},
+        nameservers=parse_nameservers(settings.ZONEWARDEN_CHECK_NAMESERVERS),
+    )
 
 
 def test_a_page_is_fetched_with_its_facts(server: WebServer) -> None:
@@ -92,8 +104,10 @@ def test_bodies_are_capped_and_slow_servers_time_out(server: WebServer) -> None:
 
 
 def test_names_that_do_not_resolve_and_closed_ports_are_unreachable() -> None:
-    nowhere, closed = fetch(["http://gone.kz/", "http://127.0.0.1:9/"])
-    assert nowhere.unreachable and "does not resolve" in nowhere.error
+    nowhere, elsewhere, closed = fetch(["http://gone.kz/", "http://gone.example/", "http://127.0.0.1:9/"])
+    assert nowhere.unreachable and nowhere.error.startswith("gone.kz does not resolve: ")
+    # The suite's nameserver serves kz. only: it refuses other names, which do not resolve either.
+    assert elsewhere.unreachable and elsewhere.error.startswith("gone.example does not resolve: ")
     assert closed.unreachable and closed.error.startswith("cannot connect")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -21,21 +21,27 @@ class Answer:
 
 
 class WebServer:
-    def __init__(self) -> None:
+    """Listens on each of `addresses` (loopback ones), all on one port."""
+
+    def __init__(self, addresses: Sequence[str] = ("127.0.0.1",)) -> None:
+        self.addresses = list(addresses)
         self.answers: dict[str, Answer] = {}
         self.hits: list[str] = []
         self.agents: list[str] = []
+        self.reached: list[str] = []  # the local address each request came in on
         self.port = 0
         self._loop = asyncio.new_event_loop()
         self._runner: web.AppRunner | None = None
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
 
-    def url(self, path: str, host: str = "127.0.0.1") -> str:
-        return f"http://{host}:{self.port}{path}"
+    def url(self, path: str, host: str = "") -> str:
+        return f"http://{host or self.addresses[0]}:{self.port}{path}"
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         self.hits.append(request.path_qs)
         self.agents.append(request.headers.get("User-Agent", ""))
+        local = request.transport.get_extra_info("sockname") if request.transport else None
+        self.reached.append(str(local[0]) if local else "")
         answer = self.answers.get(request.path)
         if answer is None:
             return web.Response(status=404, text="not found")
@@ -50,11 +56,12 @@ class WebServer:
         app.router.add_route("GET", "/{tail:.*}", self._handle)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        server = site._server
-        assert server is not None and server.sockets
-        self.port = server.sockets[0].getsockname()[1]
+        for address in self.addresses:
+            site = web.TCPSite(self._runner, address, self.port)
+            await site.start()
+            server = site._server
+            assert server is not None and server.sockets
+            self.port = server.sockets[0].getsockname()[1]
 
     def start(self) -> None:
         self._thread.start()
@@ -69,8 +76,8 @@ class WebServer:
 
 
 @contextmanager
-def web_server() -> Iterator[WebServer]:
-    server = WebServer()
+def web_server(*addresses: str) -> Iterator[WebServer]:
+    server = WebServer(addresses or ("127.0.0.1",))
     server.start()
     try:
         yield server

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from io import StringIO
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.conftest import almaty
+from zonewarden.cases.models import Case
 from zonewarden.domains.models import Contact, Domain, Registrar
 from zonewarden.domains.registry_import import ImportRefused, import_registry
 
@@ -377,3 +379,110 @@ def test_the_command_prints_the_counts_as_json_last_and_refuses_a_bad_file(tmp_p
     path.write_bytes(b"\x00\x01binary")
     with pytest.raises(CommandError, match="NUL bytes"):
         call_command("registry", "import", str(path), stdout=StringIO())
+
+
+REGISTRAR_HEADER = "domain,registrar,registrar_name,registrar_email,registrant_handle,registrant_email\n"
+
+
+def test_a_registrars_e_mail_goes_in_once_and_a_later_file_updates_it() -> None:
+    first = csv_file(
+        "one.kz,ps-kz,PS.KZ,abuse@ps.kz,R1,o@one.kz\n"
+        "two.kz,ps-kz,PS.KZ,,R2,o@two.kz\n"  # empty: the address another row gives stands
+        "three.kz,hoster-kz,Hoster.KZ,,R3,o@three.kz\n",
+        header=REGISTRAR_HEADER,
+    )
+    created = import_registry(first)
+    assert created.counts() == {"read": 3, "created": 3, "updated": 0, "unchanged": 0, "rejected": 0}
+    assert dict(Registrar.objects.values_list("code", "email")) == {"ps-kz": "abuse@ps.kz", "hoster-kz": ""}
+
+    again = import_registry(first)
+    assert again.counts() == {"read": 3, "created": 0, "updated": 0, "unchanged": 3, "rejected": 0}
+
+    moved = import_registry(
+        csv_file(
+            "one.kz,ps-kz,PS.KZ,legal@ps.kz,R1,o@one.kz\n"
+            "two.kz,ps-kz,PS.KZ,,R2,o@two.kz\n"
+            "three.kz,hoster-kz,Hoster.KZ,,R3,o@three.kz\n",
+            header=REGISTRAR_HEADER,
+        )
+    )
+    # Both of ps-kz's names count as updated: their registrar's address changed.
+    assert moved.counts() == {"read": 3, "created": 0, "updated": 2, "unchanged": 1, "rejected": 0}
+    assert Registrar.objects.get(code="ps-kz").email == "legal@ps.kz"
+
+
+def test_an_empty_registrar_e_mail_keeps_the_one_set_in_the_admin() -> None:
+    import_registry(csv_file("one.kz,ps-kz,PS.KZ,,R1,o@one.kz\n", header=REGISTRAR_HEADER))
+    Registrar.objects.filter(code="ps-kz").update(email="notices@ps.kz")
+
+    report = import_registry(csv_file("one.kz,ps-kz,PS.KZ,,R1,o@one.kz\n", header=REGISTRAR_HEADER))
+
+    assert report.counts()["unchanged"] == 1
+    assert Registrar.objects.get(code="ps-kz").email == "notices@ps.kz"
+
+
+@pytest.mark.parametrize(
+    ("row", "reason"),
+    [
+        (
+            "bad.kz,ps-kz,PS.KZ,abuse-at-ps.kz,R1,\n",
+            "registrar_email 'abuse-at-ps.kz' is not an e-mail address",
+        ),
+        ("bad.kz,ps-kz,PS.KZ,abuse@,R1,\n", "registrar_email 'abuse@' is not an e-mail address"),
+        ("bad.kz,,,abuse@ps.kz,R1,\n", "registrar_email given but registrar is empty"),
+        ("bad.kz,ps-kz,PS.KZ," + "a" * 250 + "@ps.kz,R1,\n", "registrar_email is longer than 254 characters"),
+    ],
+)
+def test_a_malformed_registrar_e_mail_rejects_its_row(row: str, reason: str) -> None:
+    report = import_registry(csv_file("good.kz,ps-kz,PS.KZ,abuse@ps.kz,R1,\n", row, header=REGISTRAR_HEADER))
+
+    assert reasons(report) == {3: reason}
+    assert list(Domain.objects.values_list("name", flat=True)) == ["good.kz"]
+    assert Registrar.objects.get(code="ps-kz").email == "abuse@ps.kz"
+
+
+def test_json_gives_the_registrars_e_mail_in_its_object_or_as_a_flat_key() -> None:
+    nested = {**RECORD, "registrar": {"code": "hoster-kz", "name": "Hoster.KZ", "email": "abuse@hoster.kz"}}
+    flat = {
+        "domain": "flat.kz",
+        "registrar": "ps-kz",
+        "registrar_name": "PS.KZ",
+        "registrar_email": "n@ps.kz",
+    }
+    bad = {"domain": "bad.kz", "registrar": {"code": "ps-kz", "email": ["n@ps.kz"]}}
+    orphan = {"domain": "orphan.kz", "registrar_email": "n@ps.kz"}
+    text = "\n".join(json.dumps(item) for item in (nested, flat, bad, orphan)) + "\n"
+
+    report = import_registry(text.encode())
+
+    assert dict(Registrar.objects.values_list("code", "email")) == {
+        "hoster-kz": "abuse@hoster.kz",
+        "ps-kz": "n@ps.kz",
+    }
+    assert reasons(report) == {
+        3: "registrar_email must be text, not a list",
+        4: "registrar_email given but the row has no registrar",
+    }
+
+
+def test_the_registrar_of_a_suspended_name_is_told_at_the_imported_address(
+    make_case: Callable[..., Case],
+) -> None:
+    from zonewarden.cases import workflow
+    from zonewarden.notices.models import Notice
+    from zonewarden.registry.models import RequestItem
+    from zonewarden.registry.service import build_request, decide
+
+    import_registry(csv_file("held.kz,ps-kz,PS.KZ,abuse@ps.kz,R1,o@held.kz\n", header=REGISTRAR_HEADER))
+    at = almaty(2026, 4, 1, 11)
+    case = make_case(at, domain=Domain.objects.get(pk="held.kz"))
+    case = workflow.record_notice_sent(
+        workflow.confirm(case, actor="user:analyst", at=at), number=1, actor="system:worker", at=at
+    )
+    Case.objects.filter(pk=case.pk).update(escalation_due_at=at)
+    build_request("escalation", [Case.objects.get(pk=case.pk)], actor="user:lead", at=at)
+
+    decide(RequestItem.objects.get(), RequestItem.Outcome.SUSPENDED, actor="user:operator", at=at)
+
+    notice = Notice.objects.get(kind=Notice.Kind.REGISTRAR)
+    assert notice.recipients == ["abuse@ps.kz"] and notice.state == Notice.State.PENDING

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from django.core import signing
+import time_machine
 from django.core.management import call_command
 from django.test import Client, override_settings
 
 from tests.conftest import almaty
 from tests.smtpserver import SMTPServer, smtp_server
+from zonewarden import clock
 from zonewarden.cases import workflow
 from zonewarden.cases.models import Case, Policy
 from zonewarden.cases.ownerlink import case_for_token, owner_token
@@ -89,10 +89,8 @@ def test_the_owner_link_opens_its_own_case_only(
     tampered = token[:-2] + ("AA" if token[-2:] != "AA" else "BB")
     refused = client.get(f"/owner/{tampered}/")
     assert refused.status_code == 403 and "not valid" in refused.content.decode()
-    real_time = time.time
-    monkeypatch.setattr(signing.time, "time", lambda: real_time() - 91 * 86400)
-    old = owner_token(case)
-    monkeypatch.setattr(signing.time, "time", real_time)
+    with time_machine.travel(clock.now() - dt.timedelta(days=91), tick=False):
+        old = owner_token(case)
     expired = client.get(f"/owner/{old}/")
     assert expired.status_code == 403 and "expired" in expired.content.decode()
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count, QuerySet
-from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, permissions, serializers, status, viewsets
@@ -16,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from zonewarden import access
+from zonewarden import access, clock
 from zonewarden.cases import workflow
 from zonewarden.cases.models import Case, CaseEvent, State
 from zonewarden.checks.models import Check
@@ -446,7 +445,7 @@ class StatsView(APIView):
     def get(self, request: Request) -> Response:
         cases = access.cases_for(request.user)
         incidents = access.incidents_for(request.user)
-        now = timezone.now()
+        now = clock.now()
         return Response(
             {
                 "cases_by_state": {

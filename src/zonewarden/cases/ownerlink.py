@@ -2,8 +2,9 @@
 
 Owners have no account. A notice carries `owner_url(case)`; whoever holds the link may see what
 was found on the case and report the fix. The token is signed with the secret key and a salt of
-its own, carries the case id and the time it was made, and is refused after
-ZONEWARDEN_OWNER_LINK_DAYS or when presented for another case.
+its own, carries the case id and the moment it was made (by `zonewarden.clock`, so a replayed
+process ages its links with the replay), and is refused after ZONEWARDEN_OWNER_LINK_DAYS or when
+presented for another case.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 
+from zonewarden import clock
 from zonewarden.cases.models import Case
 
 SALT = "zonewarden.owner-link"
@@ -32,7 +34,8 @@ def max_age() -> dt.timedelta:
 
 
 def owner_token(case: Case) -> str:
-    return signing.dumps({"case": case.pk}, salt=SALT, compress=True)
+    made = int(clock.now().timestamp())
+    return signing.dumps({"case": case.pk, "made": made}, salt=SALT, compress=True)
 
 
 def owner_url(case: Case) -> str:
@@ -43,14 +46,15 @@ def owner_url(case: Case) -> str:
 def case_for_token(token: str) -> Case:
     """Return the case a link is for, or raise BadOwnerLink."""
     try:
-        data = signing.loads(token, salt=SALT, max_age=max_age())
-    except signing.SignatureExpired:
-        raise BadOwnerLink("this link has expired; write to the CERT for a new one") from None
+        data = signing.loads(token, salt=SALT)
     except signing.BadSignature:
         raise BadOwnerLink("this link is not valid") from None
     case_id = data.get("case") if isinstance(data, dict) else None
-    if not isinstance(case_id, int):
+    made = data.get("made") if isinstance(data, dict) else None
+    if not isinstance(case_id, int) or not isinstance(made, int):
         raise BadOwnerLink("this link is not valid")
+    if clock.now().timestamp() - made > max_age().total_seconds():
+        raise BadOwnerLink("this link has expired; write to the CERT for a new one")
     case = Case.objects.select_related("domain").filter(pk=case_id).first()
     if case is None:
         raise BadOwnerLink("this link is not valid")

@@ -13,8 +13,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
-from django.utils import timezone
 
+from zonewarden import clock
 from zonewarden.cases import workflow
 from zonewarden.cases.models import Case, Policy, State
 from zonewarden.checks.models import Purpose
@@ -100,7 +100,7 @@ def _move_one(case_id: int, at: dt.datetime, policy: Policy) -> str | None:
 
 def tick(at: dt.datetime | None = None, *, batch_size: int = 500) -> TickSummary:
     """Move every case due at `at` (default: now) one step on; safe to run twice or concurrently."""
-    moment = at or timezone.now()
+    moment = at or clock.now()
     summary = TickSummary(moment)
     policy = Policy.current()
     last_id = 0

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from zonewarden import clock
 from zonewarden.cases.models import Case, State
 from zonewarden.cases.ownerlink import BadOwnerLink, case_for_token
 from zonewarden.checks.models import Check
@@ -26,7 +27,7 @@ def owner_case(request: HttpRequest, token: str) -> HttpResponse:
             return render(request, "cases/owner.html", context, status=409)
         from zonewarden.checks.schedule import owner_reported_fix
 
-        owner_reported_fix(case, at=timezone.now(), note=request.POST.get("note", ""))
+        owner_reported_fix(case, at=clock.now(), note=request.POST.get("note", ""))
         return redirect(request.path + "?reported=1")
     context["reported"] = request.GET.get("reported") == "1"
     context["can_report"] = case.state in (State.NOTIFYING, State.SUSPENDED)

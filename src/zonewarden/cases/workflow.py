@@ -14,9 +14,9 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from zonewarden import clock
 from zonewarden.bulkinsert import insert_rows, select_in
 from zonewarden.cases.audit import append_events, lock_head
 from zonewarden.cases.models import OPEN_STATES, Case, CaseEvent, LegalGround, Policy, State
@@ -123,7 +123,7 @@ def _transition(
 ) -> Case:
     spec = TRANSITIONS[operation]
     label = actor_label(actor)
-    moment = at or timezone.now()
+    moment = at or clock.now()
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)
         if locked.state not in spec.sources:
@@ -177,7 +177,7 @@ def open_case_ids(
     Built for intake's batches: a few queries whatever the number of names. The names of the
     domains whose case was opened here are added to ``opened`` when given.
     """
-    moment = at or timezone.now()
+    moment = at or clock.now()
     names = sorted(set(domains))
     result: dict[str, int] = {}
     with transaction.atomic():
@@ -220,7 +220,7 @@ def record_incidents_added(
     counts: dict[int, int], *, actor: Actor, at: dt.datetime | None = None, source: str = ""
 ) -> None:
     """Note on each open case how many new incidents joined it (its state does not change)."""
-    moment = at or timezone.now()
+    moment = at or clock.now()
     label = actor_label(actor)
     with transaction.atomic():
         states = dict(Case.objects.filter(pk__in=list(counts)).values_list("pk", "state"))
@@ -459,7 +459,7 @@ def add_ground(
     case: Case, ground: LegalGround | str, *, actor: Actor, evidence: str, at: dt.datetime | None = None
 ) -> Case:
     """Record a legal ground found on an open case (e.g. unreliable registrant data) with its evidence."""
-    moment = at or timezone.now()
+    moment = at or clock.now()
     code = ground if isinstance(ground, str) else ground.code
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)

@@ -1,27 +1,29 @@
 """Fetch reported URLs with aiohttp, safely: vetted addresses only, capped in size, time and number.
 
-Every host name goes through `GuardedResolver`, which resolves it (a static table first, then the
-system's resolver when DNS is on), drops the addresses `safety.refusal` forbids unless the host
-is allow-listed, and hands aiohttp only what is left: the connection goes to an address that was
-checked, on the first request and on every redirect (redirects are followed here, one by one, so
-each new URL is checked too). IP-literal URLs are checked before any request.
+Every host name goes through `resolver.GuardedResolver`, which resolves it (the static table
+first, then the system's resolver or the configured nameservers when DNS is on), drops the
+addresses `safety.refusal` forbids unless the host is allow-listed, and hands aiohttp only what is
+left. The connector keeps no DNS cache, so each new connection — the first request's and every
+redirect's (redirects are followed here, one by one, so each new URL is checked too) — goes to an
+address vetted in its own look-up, never to one a second look-up could have changed. IP-literal
+URLs are checked before any request.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import socket
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
-from aiohttp.abc import AbstractResolver, ResolveResult
 
-from zonewarden.checks.safety import AllowList, Refused, check_address, refusal
+from zonewarden.checks.nameservers import Nameserver
+from zonewarden.checks.resolver import GuardedResolver, RefusedAddresses
+from zonewarden.checks.safety import AllowList, Refused, refusal
 from zonewarden.intake.normalize import BadURL, normalize_url
 
 RedirectStatuses = frozenset({301, 302, 303, 307, 308})
@@ -37,6 +39,8 @@ class FetchLimits:
     concurrency: int = 100
     per_host: int = 4
     user_agent: str = "zonewarden"
+    # Seconds a DNS look-up may take, and never more than half of `timeout`: the rest is for HTTP.
+    dns_timeout: float = 5.0
 
 
 @dataclass
@@ -53,70 +57,12 @@ class Fetched:
     body_size: int = 0
     truncated: bool = False
     sha256: str = ""
+    # The address the answer came from first, then the name's other permitted and refused ones.
     addresses: list[str] = field(default_factory=list)
     refused: str = ""
     error: str = ""
     unreachable: bool = False
     elapsed: float = 0.0
-
-
-Lookup = Callable[[str, int, int], Awaitable[list[ResolveResult]]]
-
-
-class GuardedResolver(AbstractResolver):
-    """Resolve through a static table and (optionally) DNS, then keep only permitted addresses."""
-
-    def __init__(self, allow: AllowList, hosts: Mapping[str, Sequence[str]], use_dns: bool) -> None:
-        self.allow = allow
-        self.hosts = {name.lower().rstrip("."): list(addresses) for name, addresses in hosts.items()}
-        self.use_dns = use_dns
-        self.seen: dict[str, list[str]] = {}
-        self.refusals: dict[str, str] = {}
-        self._system: aiohttp.ThreadedResolver | None = aiohttp.ThreadedResolver() if use_dns else None
-
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        name = host.lower().rstrip(".")
-        if name in self.hosts:
-            answers = [_result(host, address, port) for address in self.hosts[name]]
-        elif self._system is not None:
-            answers = await self._system.resolve(host, port, family)
-        else:
-            raise OSError(f"{host} does not resolve (DNS look-ups are off)")
-        self.seen.setdefault(name, []).extend(
-            a["host"] for a in answers if a["host"] not in self.seen.get(name, [])
-        )
-        permitted = []
-        reasons = []
-        for answer in answers:
-            try:
-                check_address(name, answer["host"], self.allow)
-            except Refused as exc:
-                reasons.append(exc.reason)
-                continue
-            permitted.append(answer)
-        if not permitted:
-            reason = "; ".join(dict.fromkeys(reasons)) or f"{host} has no address"
-            self.refusals[name] = reason
-            raise OSError(reason)
-        return permitted
-
-    async def close(self) -> None:
-        if self._system is not None:
-            await self._system.close()
-
-
-def _result(host: str, address: str, port: int) -> ResolveResult:
-    family = socket.AF_INET6 if ":" in address else socket.AF_INET
-    return {
-        "hostname": host,
-        "host": address,
-        "port": port,
-        "family": family,
-        "proto": 0,
-        "flags": socket.AI_NUMERICHOST,
-    }
 
 
 def _literal(host: str) -> str | None:
@@ -159,10 +105,17 @@ class Fetcher:
         allow: AllowList,
         hosts: Mapping[str, Sequence[str]] | None = None,
         use_dns: bool = True,
+        nameservers: Sequence[Nameserver] = (),
     ) -> None:
         self.limits = limits
         self.allow = allow
-        self.resolver = GuardedResolver(allow, hosts or {}, use_dns)
+        self.resolver = GuardedResolver(
+            allow,
+            hosts or {},
+            use_dns=use_dns,
+            nameservers=nameservers,
+            dns_timeout=min(limits.dns_timeout, limits.timeout / 2),
+        )
         self.session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> Fetcher:
@@ -170,7 +123,9 @@ class Fetcher:
             resolver=self.resolver,
             limit=self.limits.concurrency,
             limit_per_host=self.limits.per_host,
-            ttl_dns_cache=60,
+            # aiohttp's cache would hand a later connection an answer from before: every connection
+            # looks its host up through the guard and goes to what that look-up vetted.
+            use_dns_cache=False,
             ssl=False,  # a check looks at what is served, also behind a broken or self-made certificate
         )
         self.session = aiohttp.ClientSession(
@@ -203,11 +158,12 @@ class Fetcher:
                             raise aiohttp.TooManyRedirects(response.request_info, ())
                         current = urljoin(current, location)
                         continue
+                    peer = _peer(response)
                     await self._read(response, result)
-                    literal = _literal(host)
-                    result.addresses = list(self.resolver.seen.get(host.lower().rstrip("."), []))
-                    if not result.addresses and literal:
-                        result.addresses = [literal]
+                    name = host.lower().rstrip(".")
+                    first = peer or _literal(host)
+                    found = [*([first] if first else []), *self.resolver.vetted.get(name, [])]
+                    result.addresses = list(dict.fromkeys([*found, *self.resolver.seen.get(name, [])]))
                     break
             result.final_url = current
         except Refused as exc:
@@ -216,8 +172,9 @@ class Fetcher:
             result.error, result.final_url = f"more than {self.limits.max_redirects} redirects", current
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             host = (urlsplit(current).hostname or "").lower().rstrip(".")
-            if host in self.resolver.refusals:
-                result.refused = self.resolver.refusals[host]
+            refused = _refused(exc)
+            if refused is not None:
+                result.refused = refused
             else:
                 result.unreachable = True
                 result.error = _describe(exc, self.limits.timeout)
@@ -251,9 +208,29 @@ class Fetcher:
         result.sha256 = digest.hexdigest()
 
 
+def _peer(response: aiohttp.ClientResponse) -> str:
+    """The address the response came from (read before the body, while the connection is held)."""
+    connection = response.connection
+    transport = connection.transport if connection is not None else None
+    peer = transport.get_extra_info("peername") if transport is not None else None
+    return str(peer[0]) if isinstance(peer, tuple) and peer else ""
+
+
+def _refused(exc: BaseException) -> str | None:
+    """The guard's reason when a connection failed because every address was refused."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, RefusedAddresses):
+            return cause.reason
+        cause = cause.__cause__
+    return None
+
+
 def _describe(exc: BaseException, timeout: float) -> str:
     if isinstance(exc, TimeoutError):
         return f"no answer within {timeout:g} s"
+    if isinstance(exc, aiohttp.ClientConnectorDNSError):
+        return f"{exc.host} does not resolve: {exc.os_error.strerror or exc.os_error}"
     if isinstance(exc, aiohttp.ClientConnectorError):
         return f"cannot connect: {exc.os_error.strerror or exc.os_error}"
     text = str(exc) or type(exc).__name__
@@ -280,6 +257,7 @@ def fetch_all(
     allow: AllowList,
     hosts: Mapping[str, Sequence[str]] | None = None,
     use_dns: bool = True,
+    nameservers: Sequence[Nameserver] = (),
 ) -> list[Fetched]:
     """Fetch every URL (concurrently, within the limits) and return the results in order."""
-    return asyncio.run(_fetch_all(list(urls), Fetcher(limits, allow, hosts, use_dns)))
+    return asyncio.run(_fetch_all(list(urls), Fetcher(limits, allow, hosts, use_dns, nameservers)))

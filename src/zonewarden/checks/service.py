@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.utils import timezone
 
+from zonewarden import clock
 from zonewarden.cases.models import Policy
 from zonewarden.checks.fetch import Fetched, FetchLimits, fetch_all
 from zonewarden.checks.models import Check, Purpose, Verdict, VerdictRule
+from zonewarden.checks.nameservers import parse_nameservers
 from zonewarden.checks.safety import AllowList
 from zonewarden.checks.verdict import Page, Reference, Rule, judge, read_page
 from zonewarden.intake.models import Incident
@@ -46,6 +47,7 @@ def fetch(urls: Sequence[str]) -> list[Fetched]:
         allow=AllowList.parse(settings.ZONEWARDEN_CHECK_ALLOW),
         hosts=static_hosts(),
         use_dns=settings.ZONEWARDEN_CHECK_DNS,
+        nameservers=parse_nameservers(settings.ZONEWARDEN_CHECK_NAMESERVERS),
     )
 
 
@@ -124,7 +126,7 @@ def check_incidents(
     """Fetch and judge each incident now; store and return the checks (in the incidents' order)."""
     if not incidents:
         return []
-    moment = at or timezone.now()
+    moment = at or clock.now()
     rules = rules_for({incident.category_id for incident in incidents})
     known = references(incidents)
     results = fetch([incident.url for incident in incidents])
@@ -152,7 +154,7 @@ def check_url(
         decide(fetched, rules, None, {}),
         incident=None,
         purpose=Purpose.ADHOC,
-        at=at or timezone.now(),
+        at=at or clock.now(),
     )
     if keep:
         check.save()

@@ -7,8 +7,11 @@ from zonewarden.domains.models import Contact, Domain, Registrar
 
 @admin.register(Registrar)
 class RegistrarAdmin(admin.ModelAdmin[Registrar]):
-    list_display = ["code", "name", "email"]
-    search_fields = ["code", "name"]
+    """The registrars; `email` is where the registry's notices to a registrar go, editable in the list."""
+
+    list_display = ["code", "name", "email", "phone"]
+    list_editable = ["email"]
+    search_fields = ["code", "name", "email"]
 
 
 @admin.register(Contact)

@@ -16,8 +16,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
+from zonewarden import clock
 from zonewarden.cases import workflow
 from zonewarden.cases.models import Case
 from zonewarden.domains.models import Contact, Domain
@@ -130,7 +130,7 @@ def review_contacts(
     the findings already recorded are read, so two reviews at once record each finding once.
     A case that is no longer open gets nothing recorded.
     """
-    moment = at or timezone.now()
+    moment = at or clock.now()
     domain = Domain.objects.select_related("registrant", "admin_contact").get(pk=case.domain_id)
     reviews = check_contacts(domain, dns=dns)
     if not any(review.findings for review in reviews):

@@ -2,7 +2,7 @@
 statuses and creation dates, from CSV or JSON. Idempotent: the same file twice changes nothing.
 
 CSV (a header row names the columns; unknown columns are ignored; `,`, `;` or tab between fields):
-  domain, registrar (code), registrar_name, registrant_handle, registrant_name,
+  domain, registrar (code), registrar_name, registrar_email, registrant_handle, registrant_name,
   registrant_organization, registrant_email, registrant_phone, registrant_street, registrant_city,
   registrant_postal_code, registrant_country, admin_handle, admin_name, admin_organization,
   admin_email, admin_phone, nameservers, statuses, created
@@ -10,8 +10,13 @@ CSV (a header row names the columns; unknown columns are ignored; `,`, `;` or ta
   - statuses: EPP names separated by spaces, `,` or `;`;
   - created: ISO 8601 (a time without zone is the configured time zone's).
 JSON: an array of objects, or one object per line (JSON Lines), with the same keys; `registrant` and
-`admin` may be nested objects ({"handle", "name", …}), `registrar` an object {"code", "name"},
-`nameservers` a list of {"name", "addresses"} (or of the strings above), `statuses` a list.
+`admin` may be nested objects ({"handle", "name", …}), `registrar` an object {"code", "name",
+"email"}, `nameservers` a list of {"name", "addresses"} (or of the strings above), `statuses` a list.
+
+A registrar's name and e-mail (where the registry's notices to the registrar go) are the last
+non-empty ones the file gives its code: an empty one leaves the stored value, since a registrar
+always has a name and its address may have been set in the admin. A malformed e-mail, or one
+without a registrar code, rejects the row.
 
 Only what a row gives is changed: a column the file does not have (a key an object does not
 carry) leaves the stored value as it is, while an empty value clears it. A contact handle names
@@ -43,9 +48,12 @@ from typing import Any
 
 import idna
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import connections, models, router, transaction
 from django.utils import timezone
 
+from zonewarden import clock
 from zonewarden.bulkinsert import chunked, insert_rows, select_in
 from zonewarden.domains.models import Contact, Domain, Registrar
 from zonewarden.intake.normalize import in_zones, registered_domain
@@ -144,6 +152,7 @@ class Entry:
     unicode_name: str
     registrar: str | None | _Keep = KEEP
     registrar_name: str = ""
+    registrar_email: str = ""
     registrant: dict[str, str] | None | _Keep = KEEP
     admin: dict[str, str] | None | _Keep = KEEP
     nameservers: list[dict[str, Any]] | _Keep = KEEP
@@ -337,6 +346,7 @@ def _max_length(model: type[models.Model], name: str) -> int:
 CONTACT_LIMITS = {name: _max_length(Contact, name) for name in ("handle", *CONTACT_FIELDS)}
 REGISTRAR_NAME_LIMIT = _max_length(Registrar, "name")
 REGISTRAR_CODE_LIMIT = _max_length(Registrar, "code")
+REGISTRAR_EMAIL_LIMIT = _max_length(Registrar, "email")
 
 
 def _string(value: Any, label: str) -> str:
@@ -435,19 +445,37 @@ def _contact(record: dict[str, Any], role: str) -> dict[str, str] | None | _Keep
     return contact
 
 
-def _registrar(record: dict[str, Any]) -> tuple[str | None | _Keep, str]:
-    """Return (registrar code, None to clear it, or KEEP; the registrar's name when given)."""
+@functools.lru_cache(maxsize=1024)
+def _is_email(text: str) -> bool:
+    try:
+        validate_email(text)
+    except ValidationError:
+        return False
+    return True
+
+
+def _registrar(record: dict[str, Any]) -> tuple[str | None | _Keep, str, str]:
+    """Return (registrar code, None to clear it, or KEEP; its name and e-mail when given)."""
     value = record.get("registrar", KEEP)
     name: Any = record.get("registrar_name", "")
+    email: Any = record.get("registrar_email", "")
     if isinstance(value, dict):
         name = value.get("name", name)
+        email = value.get("email", email)
         value = value.get("code", "")
+    email = _limited(email, "registrar_email", REGISTRAR_EMAIL_LIMIT)
+    if email and not _is_email(email):
+        raise RowError(f"registrar_email {email[:80]!r} is not an e-mail address")
     if value is KEEP:
-        return KEEP, ""
+        if email:
+            raise RowError("registrar_email given but the row has no registrar")
+        return KEEP, "", ""
     code = _limited(value, "registrar", REGISTRAR_CODE_LIMIT).lower()
     if code and not _REGISTRAR_CODE.fullmatch(code):
         raise RowError(f"registrar code {code!r} may hold only letters, digits, '.', '_' and '-'")
-    return code or None, _limited(name, "registrar_name", REGISTRAR_NAME_LIMIT)
+    if email and not code:
+        raise RowError("registrar_email given but registrar is empty")
+    return code or None, _limited(name, "registrar_name", REGISTRAR_NAME_LIMIT), email
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -541,13 +569,14 @@ def _created(value: Any) -> dt.datetime | None:
 def _entry(line: int, record: dict[str, Any], zones: tuple[str, ...]) -> Entry:
     """Check one row and return what it says."""
     domain, unicode_name = _domain(record.get("domain"), zones)
-    registrar, registrar_name = _registrar(record)
+    registrar, registrar_name, registrar_email = _registrar(record)
     entry = Entry(
         line=line,
         domain=domain,
         unicode_name=unicode_name,
         registrar=registrar,
         registrar_name=registrar_name,
+        registrar_email=registrar_email,
         registrant=_contact(record, "registrant"),
         admin=_contact(record, "admin"),
     )
@@ -656,27 +685,39 @@ class _Store:
         self._domains(entries)
 
     def _registrars(self, entries: list[Entry]) -> None:
+        # The last non-empty name and e-mail the file gives a code; an empty one changes nothing.
         names: dict[str, str] = {}
+        emails: dict[str, str] = {}
         for entry in entries:
             if isinstance(entry.registrar, str):
                 if entry.registrar_name or entry.registrar not in names:
                     names[entry.registrar] = entry.registrar_name
+                if entry.registrar_email:
+                    emails[entry.registrar] = entry.registrar_email
         codes = sorted(names)
-        known: dict[str, tuple[int, str]] = {}
+        known: dict[str, tuple[int, str, str]] = {}
         for chunk in chunked(codes):
-            for pk, code, name in Registrar.objects.filter(code__in=chunk).values_list("pk", "code", "name"):
-                known[code] = (pk, name)
-        renamed = []
-        for code, name in names.items():
-            if code in known and name and name != known[code][1]:
-                renamed.append(Registrar(pk=known[code][0], name=name))
+            for pk, code, name, email in Registrar.objects.filter(code__in=chunk).values_list(
+                "pk", "code", "name", "email"
+            ):
+                known[code] = (pk, name, email)
+        changed = []
+        for code, (pk, stored_name, stored_email) in known.items():
+            name = names[code] or stored_name
+            email = emails.get(code) or stored_email
+            if (name, email) != (stored_name, stored_email):
+                changed.append(Registrar(pk=pk, name=name, email=email))
                 self.changed_registrars.add(code)
-        if renamed:
-            Registrar.objects.bulk_update(renamed, ["name"])
-        new = [Registrar(code=code, name=names[code] or code) for code in codes if code not in known]
+        if changed:
+            Registrar.objects.bulk_update(changed, ["name", "email"])
+        new = [
+            Registrar(code=code, name=names[code] or code, email=emails.get(code, ""))
+            for code in codes
+            if code not in known
+        ]
         Registrar.objects.bulk_create(new)
         self.report.registrars_created = len(new)
-        self.registrar_ids = {code: pk for code, (pk, _) in known.items()}
+        self.registrar_ids = {code: values[0] for code, values in known.items()}
         self.registrar_ids.update(dict(select_in(Registrar, ("code", "id"), "code", [r.code for r in new])))
 
     def _contacts(self, entries: list[Entry]) -> None:
@@ -757,7 +798,7 @@ class _Store:
         fresh: tuple[Any, ...] = ("", None, None, None, [], [], None, True)
         new: list[tuple[Any, ...]] = []
         updates: list[list[Any]] = []
-        now = timezone.now()
+        now = clock.now()
         for entry in entries:
             current = stored.get(entry.domain)
             values = self._values(entry, current or fresh)

@@ -12,8 +12,8 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 
+from zonewarden import clock
 from zonewarden.cases import workflow
 from zonewarden.cases.models import OPEN_STATES, Case, Policy
 from zonewarden.domains.models import Contact
@@ -34,7 +34,7 @@ def record_unreliable(
     registrant or administrative contact of. Returns the cases it was added to (a case that has
     the ground already keeps it; the evidence is still recorded on its timeline).
     """
-    moment = at or timezone.now()
+    moment = at or clock.now()
     ground = Policy.current().unreliable_registrant_ground_id or "unreliable-registrant"
     with transaction.atomic():
         if not contact.unreliable:

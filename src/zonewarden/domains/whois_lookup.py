@@ -25,8 +25,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models, transaction
 from django.db.models import Q
-from django.utils import timezone
 
+from zonewarden import clock
 from zonewarden.domains.models import Contact, Domain, Registrar, WhoisAnswer
 from zonewarden.whois import RateLimiter, WhoisInvalidName, parse_kz_whois, query_whois, server_for, to_alabel
 from zonewarden.whois.client import format_endpoint, parse_endpoint
@@ -100,7 +100,7 @@ def lookup(
         alabel = to_alabel(name)
     except ValueError as exc:
         raise WhoisInvalidName(str(exc)) from None
-    moment = at or timezone.now()
+    moment = at or clock.now()
     if max_age is None:
         age = dt.timedelta(seconds=settings.ZONEWARDEN_WHOIS_CACHE_SECONDS)
     elif isinstance(max_age, dt.timedelta):
@@ -153,7 +153,7 @@ def apply_answer(answer: WhoisAnswer) -> Domain | None:
     registered and returns None.
     """
     if not answer.found:
-        Domain.objects.filter(pk=answer.domain).update(registered=False, updated_at=timezone.now())
+        Domain.objects.filter(pk=answer.domain).update(registered=False, updated_at=clock.now())
         return None
     data = answer.parsed
     with transaction.atomic():

@@ -23,8 +23,8 @@ from typing import IO, Any
 import idna
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
+from zonewarden import clock
 from zonewarden.bulkinsert import EncodedJSON, chunked, insert_rows, select_in
 from zonewarden.cases import workflow
 from zonewarden.cases.models import Case, State
@@ -176,7 +176,7 @@ def ingest_bytes(
     file is parsed in a forked process while this one stores what it has parsed so far; by
     default that happens for files of ZONEWARDEN_INGEST_PARALLEL_BYTES and more.
     """
-    started = at or timezone.now()
+    started = at or clock.now()
     fmt = resolve_format(data[:16384], file_name, fmt)
     report = IngestReport(
         file_name=file_name, format=fmt, source=source or fmt, sha256=hashlib.sha256(data).hexdigest()
@@ -199,7 +199,7 @@ def ingest_bytes(
                 rejected_total=report.rejected,
                 actor=actor,
                 started_at=started,
-                finished_at=timezone.now() if at is None else started,
+                finished_at=clock.now() if at is None else started,
             )
     report.ingest_id = record.pk
     _auto_confirm(report, actor=actor, at=started)

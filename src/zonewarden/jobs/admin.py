@@ -1,8 +1,11 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from typing import Any
 
-from zonewarden.jobs.models import Job
+from django.contrib import admin
+from django.http import HttpRequest
+
+from zonewarden.jobs.models import Job, WorkerHeartbeat
 
 
 @admin.register(Job)
@@ -11,3 +14,21 @@ class JobAdmin(admin.ModelAdmin[Job]):
     list_filter = ["state", "kind"]
     raw_id_fields = ["case"]
     readonly_fields = ["created_at", "finished_at", "claimed_by", "lease_until", "last_error"]
+
+
+@admin.register(WorkerHeartbeat)
+class WorkerHeartbeatAdmin(admin.ModelAdmin[WorkerHeartbeat]):
+    """The workers' heartbeats, as the workers wrote them: read-only."""
+
+    list_display = ["name", "version", "started_at", "beat_at", "stopped_at"]
+    search_fields = ["name"]
+    readonly_fields = ["name", "version", "started_at", "beat_at", "stopped_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -38,3 +38,21 @@ class Job(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk} ({self.state})"
+
+
+class WorkerHeartbeat(models.Model):
+    """A worker's sign of life: written when it starts, on every round of its loop, and when it stops."""
+
+    name = models.CharField(max_length=300, unique=True, help_text="host:pid of the worker process")
+    version = models.CharField(max_length=40, blank=True, help_text="zonewarden's version in that process")
+    started_at = models.DateTimeField()
+    beat_at = models.DateTimeField(help_text="The last round of the worker's loop")
+    stopped_at = models.DateTimeField(
+        null=True, blank=True, help_text="When it stopped cleanly; empty while it runs (or if it died)"
+    )
+
+    class Meta:
+        ordering = ["-beat_at"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
-from django.utils import timezone
 
+from zonewarden import clock
 from zonewarden.jobs.models import Job
 
 log = logging.getLogger("zonewarden.jobs")
@@ -150,7 +150,7 @@ def run_due_jobs(
     kinds: list[str] | None = None,
 ) -> RunSummary:
     """Claim and perform the jobs (of `kinds`, or any) due at `now` until none are left or `limit` is reached."""
-    now = now or timezone.now()
+    now = now or clock.now()
     worker = worker or worker_name()
     summary = RunSummary()
     while summary.done + summary.failed < limit:

@@ -34,8 +34,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
+from zonewarden import clock
 from zonewarden.cases import workflow
 from zonewarden.cases.models import Case
 from zonewarden.domains.models import Contact
@@ -158,7 +158,7 @@ def _summary(message: InboundMessage, notice: Notice | None, kind: str) -> str:
 
 def take_in(raw: bytes, *, actor: str, at: dt.datetime | None = None) -> InboundMail | None:
     """Store one incoming message and act on it; None when the same bytes were taken in before."""
-    moment = at or timezone.now()
+    moment = at or clock.now()
     data = bytes(raw)
     digest = hashlib.sha256(data).hexdigest()
     if InboundMail.objects.filter(sha256=digest).exists():

@@ -30,6 +30,7 @@ from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from zonewarden import clock
 from zonewarden.cases import workflow
 from zonewarden.cases.models import Case, Policy, State
 from zonewarden.cases.ownerlink import max_age, owner_url
@@ -535,7 +536,7 @@ def send_due(now: dt.datetime, *, worker: str, limit: int = 50) -> SendSummary:
 
 def resolve(notice: Notice, *, sent: bool, actor: workflow.Actor, at: dt.datetime | None = None) -> None:
     """An analyst's decision on an unconfirmed (or failed) notice: it went out, or send it again."""
-    moment = at or timezone.now()
+    moment = at or clock.now()
     if notice.state not in (Notice.State.UNCONFIRMED, Notice.State.FAILED):
         raise workflow.WorkflowError(
             f"notice {notice.pk} is {notice.state}: only unconfirmed or failed ones are resolved"

@@ -13,8 +13,8 @@ from typing import Any
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.message import EmailMessage
 from django.db import transaction
-from django.utils import timezone
 
+from zonewarden import clock
 from zonewarden.notices.models import SinkMessage
 
 
@@ -30,7 +30,7 @@ class SinkBackend(BaseEmailBackend):
                     recipients=list(message.recipients()),
                     subject=str(message.subject or ""),
                     raw=mime.as_string(),
-                    received_at=timezone.now(),
+                    received_at=clock.now(),
                 )
             count += 1
         return count

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import datetime as dt
 import fcntl
 import os
 import tempfile
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -32,6 +32,7 @@ import dns.tsigkeyring
 import dns.update
 from django.conf import settings
 
+from zonewarden import clock
 from zonewarden.domains.models import Domain
 from zonewarden.intake.normalize import in_zones
 
@@ -157,7 +158,7 @@ def readback(domain: Domain) -> dict[str, object]:
     return {
         "rcode": dns.rcode.to_text(response.rcode()),
         "nameservers": servers,
-        "at": dt.datetime.now(dt.UTC).isoformat(),
+        "at": clock.now().isoformat(),
     }
 
 
@@ -189,7 +190,8 @@ def _files_locked(folder: Path) -> Iterator[None]:
 
 
 def _serial() -> int:
-    return int(dt.datetime.now(dt.UTC).timestamp())
+    # The wall clock, not the replay clock: secondaries take a zone only when its serial has grown.
+    return int(time.time())
 
 
 def zone_text(zone: str, domains: Iterable[Domain]) -> str:

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
-from django.utils import timezone
 
+from zonewarden import clock
 from zonewarden.cases import workflow
 from zonewarden.cases.models import Case
 from zonewarden.domains.models import Domain
@@ -87,7 +87,7 @@ def _expected(publication: Publication) -> list[str]:
 
 def publish_due(now: dt.datetime | None = None, *, worker: str = "worker") -> PublishSummary:
     """Apply the due publications with every configured publisher, read them back, record the outcome."""
-    moment = now or timezone.now()
+    moment = now or clock.now()
     summary = PublishSummary()
     batch = claim(moment, worker=worker)
     if not batch:

@@ -13,11 +13,10 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from zonewarden import access
+from zonewarden import access, clock
 from zonewarden.cases.models import Case, State
 from zonewarden.pages import posted_id, posted_ids, require
 from zonewarden.registry.models import RegistrarReport, RegistryRequest, RequestItem
@@ -76,7 +75,7 @@ def restoration_queue(request: HttpRequest) -> HttpResponse:
 
 
 def _hours_left(deadline: dt.datetime) -> float:
-    return (deadline - timezone.now()).total_seconds() / 3600
+    return (deadline - clock.now()).total_seconds() / 3600
 
 
 @login_required
@@ -87,7 +86,7 @@ def registrar_reports(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied(_("Registrars' reports are for the registry and the CERT."))
     reports = RegistrarReport.objects.select_related("case", "registrar").order_by("-filed_at", "-pk")
     page = Paginator(reports, 50).get_page(request.GET.get("page"))
-    context = {"page": page, "late": late_registrars()[:500], "now": timezone.now()}
+    context = {"page": page, "late": late_registrars()[:500], "now": clock.now()}
     return render(request, "pages/registrar_reports.html", context)
 
 
@@ -110,7 +109,7 @@ def registrar_names(request: HttpRequest) -> HttpResponse:
         .prefetch_related("registrar_reports")
         .order_by("registrar_deadline")
     )
-    return render(request, "pages/registrar.html", {"cases": cases, "now": timezone.now()})
+    return render(request, "pages/registrar.html", {"cases": cases, "now": clock.now()})
 
 
 @login_required

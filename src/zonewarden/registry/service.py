@@ -21,6 +21,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from zonewarden import clock
 from zonewarden.cases import workflow
 from zonewarden.cases.models import Case, Policy, State
 from zonewarden.checks.models import Check, Purpose
@@ -73,7 +74,7 @@ def build_request(
     suspended cases whose fix was verified. Refuses the whole request, naming the case, if one
     does not qualify.
     """
-    moment = at or timezone.now()
+    moment = at or clock.now()
     label = workflow.actor_label(actor)
     if not cases:
         raise RequestError(_("A request needs at least one case."))
@@ -173,7 +174,7 @@ def decide(
     item: RequestItem, outcome: str, *, actor: workflow.Actor, reason: str = "", at: dt.datetime | None = None
 ) -> RequestItem:
     """Record the registry's decision on one item, once; the case moves with it."""
-    moment = at or timezone.now()
+    moment = at or clock.now()
     label = workflow.actor_label(actor)
     kind = item.request.kind
     allowed = (
@@ -261,7 +262,7 @@ def file_registrar_report(
     case: Case, *, text: str, actor: workflow.Actor, at: dt.datetime | None = None
 ) -> RegistrarReport:
     """A registrar reports what it did about a suspended name; the registrar's clock stops."""
-    moment = at or timezone.now()
+    moment = at or clock.now()
     label = workflow.actor_label(actor)
     if not text.strip():
         raise RequestError(_("A report needs its text."))
@@ -299,7 +300,7 @@ def file_registrar_report(
 
 def late_registrars(now: dt.datetime | None = None) -> list[Case]:
     """Suspended cases whose registrar has not reported by its deadline."""
-    moment = now or timezone.now()
+    moment = now or clock.now()
     return list(
         Case.objects.filter(
             state=State.SUSPENDED, registrar_deadline__lt=moment, registrar_reports__isnull=True

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from zonewarden import clock
+
 
 class ExtraDay(models.Model):
     """A date declared a day off, or a weekend day declared a working day, by an administrator."""
@@ -17,7 +19,7 @@ class ExtraDay(models.Model):
     note = models.CharField(
         max_length=200, blank=True, help_text="The decree or reason, e.g. a government resolution"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
         ordering = ["date"]

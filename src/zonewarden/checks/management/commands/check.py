@@ -8,9 +8,9 @@ from argparse import ArgumentParser
 from typing import Any
 
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
+from django.core.management.base import CommandError
 
+from zonewarden import clock
 from zonewarden.cases.models import Case
 from zonewarden.checks.models import Check, Purpose, Verdict
 from zonewarden.checks.service import check_incidents, check_url
@@ -41,7 +41,7 @@ def as_json(check: Check) -> dict[str, Any]:
     }
 
 
-class Command(BaseCommand):
+class Command(clock.ReplayableCommand):
     help = (
         "Check incidents now (by id, a case's, or the queued checks that are due), or check an arbitrary URL "
         "with --url. A URL refused for its address exits with status 3."
@@ -81,7 +81,7 @@ class Command(BaseCommand):
         if sum(chosen) != 1:
             raise CommandError("name incident ids, or one of --case ID, --due, --url URL")
         if options["due"]:
-            ran = run_due_jobs(timezone.now(), worker=worker_name(), kinds=["check.case"])
+            ran = run_due_jobs(clock.now(), worker=worker_name(), kinds=["check.case"])
             self.stdout.write(f"checks: {ran.done} case(s) checked, {ran.failed} failed")
             return
         if options["url"]:

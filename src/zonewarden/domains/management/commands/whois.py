@@ -11,6 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from zonewarden import clock
 from zonewarden.domains.whois_lookup import apply_answer, lookup
 from zonewarden.whois import WhoisError
 
@@ -35,7 +36,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        started = timezone.now()
+        started = clock.now()
         try:
             answer = lookup(
                 options["name"],

@@ -10,14 +10,15 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from tqdm import tqdm
 
+from zonewarden import clock
 from zonewarden.intake.feeds import FORMATS
 from zonewarden.intake.ingest import IngestRefused, ingest_bytes
 
 
-class Command(BaseCommand):
+class Command(clock.ReplayableCommand):
     help = "Take in a feed file: parse, normalize, keep what is in the zone, de-duplicate, open cases."
 
     def add_arguments(self, parser: ArgumentParser) -> None:

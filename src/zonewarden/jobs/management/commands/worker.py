@@ -9,18 +9,19 @@ from types import FrameType
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import CommandError
 from django.db import close_old_connections
-from django.utils import timezone
 
+from zonewarden import clock
 from zonewarden.cases.tick import tick
+from zonewarden.jobs import heartbeat
 from zonewarden.jobs.queue import run_due_jobs, worker_name
 from zonewarden.notices.inbound import poll_maildir
 from zonewarden.notices.outbox import send_due
 from zonewarden.publish.service import publish_due
 
 
-class Command(BaseCommand):
+class Command(clock.ReplayableCommand):
     help = (
         "Run the tick every minute, perform queued jobs and send the outbox; several workers may share "
         "one PostgreSQL."
@@ -31,6 +32,8 @@ class Command(BaseCommand):
         parser.add_argument("--poll", type=float, default=2.0, help="seconds between looks for new jobs")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options.get("at") and not options["once"]:
+            raise CommandError("--at replays one round: use it with --once")
         self.stopping = False
 
         def stop(signum: int, frame: FrameType | None) -> None:
@@ -39,22 +42,25 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         name = worker_name()
+        heartbeat.start(name, clock.now())
         self.stdout.write(f"worker {name} started (tick every {settings.ZONEWARDEN_TICK_SECONDS} s)")
         last_tick = 0.0
         while not self.stopping:
             close_old_connections()
+            # `zonewarden doctor` (and the health check) read "alive" from this: one UPDATE a round.
+            heartbeat.beat(name, clock.now())
             if time.monotonic() - last_tick >= settings.ZONEWARDEN_TICK_SECONDS:
-                summary = tick(timezone.now())
+                summary = tick(clock.now())
                 if summary.actions:
                     self.stdout.write(str(summary))
                 last_tick = time.monotonic()
-            ran = run_due_jobs(timezone.now(), worker=name)
+            ran = run_due_jobs(clock.now(), worker=name)
             if ran.done or ran.failed:
                 self.stdout.write(f"jobs: {ran.done} done, {ran.failed} failed")
-            mail = send_due(timezone.now(), worker=name)
+            mail = send_due(clock.now(), worker=name)
             if mail:
                 self.stdout.write(f"notices: {mail}")
-            published = publish_due(timezone.now(), worker=name)
+            published = publish_due(clock.now(), worker=name)
             if published:
                 self.stdout.write(f"dns: {published}")
             returned = poll_maildir()
@@ -63,4 +69,5 @@ class Command(BaseCommand):
             if options["once"]:
                 break
             time.sleep(options["poll"])
+        heartbeat.stop(name, clock.now())
         self.stdout.write(f"worker {name} stopped")

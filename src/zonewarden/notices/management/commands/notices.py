@@ -5,17 +5,16 @@ from __future__ import annotations
 from argparse import ArgumentParser
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
+from django.core.management.base import CommandError
 
+from zonewarden import clock
 from zonewarden.cases import workflow
 from zonewarden.jobs.queue import worker_name
 from zonewarden.notices.models import Notice
 from zonewarden.notices.outbox import resolve, send_due
 
 
-class Command(BaseCommand):
+class Command(clock.ReplayableCommand):
     help = "Look at the outbox, send what is due now, or decide on a notice whose sending was not confirmed."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -23,10 +22,7 @@ class Command(BaseCommand):
         listing = sub.add_parser("list", help="the latest notices")
         listing.add_argument("--state", choices=[state.value for state in Notice.State])
         listing.add_argument("--limit", type=int, default=50)
-        send = sub.add_parser(
-            "send", help="send the due notices now (the worker does this every few seconds)"
-        )
-        send.add_argument("--at", help="as of this ISO time (replays)")
+        sub.add_parser("send", help="send the due notices now (the worker does this every few seconds)")
         decide = sub.add_parser(
             "resolve",
             help="an unconfirmed or failed notice: it did go out (--sent), or send it again (--resend)",
@@ -50,13 +46,7 @@ class Command(BaseCommand):
                     + (f"  [{notice.last_error[:80]}]" if notice.last_error else "")
                 )
         elif action == "send":
-            at = timezone.now()
-            if options["at"]:
-                parsed = parse_datetime(options["at"])
-                if parsed is None:
-                    raise CommandError(f"--at: {options['at']!r} is not an ISO date and time")
-                at = parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)
-            self.stdout.write(f"notices: {send_due(at, worker=worker_name())}")
+            self.stdout.write(f"notices: {send_due(clock.now(), worker=worker_name())}")
         else:
             chosen = Notice.objects.select_related("case").filter(pk=options["notice"]).first()
             if chosen is None:

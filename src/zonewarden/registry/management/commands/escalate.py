@@ -6,15 +6,16 @@ from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
+from zonewarden import clock
 from zonewarden.cases.models import Case
 from zonewarden.registry.models import RegistryRequest
 from zonewarden.registry.service import RequestError, build_request, due_for_escalation, due_for_restoration
 
 
-class Command(BaseCommand):
+class Command(clock.ReplayableCommand):
     help = (
         "Without arguments: list the cases due for escalation (still there after the last notice, freshly "
         "checked). With --all or case ids: build one numbered escalation letter (PDF and DOCX). With "

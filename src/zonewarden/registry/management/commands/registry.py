@@ -8,9 +8,10 @@ from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
+from zonewarden import clock
 from zonewarden.cases.models import Case
 from zonewarden.domains.registry_import import ImportRefused, import_registry
 from zonewarden.registry.models import RequestItem
@@ -31,7 +32,7 @@ DECISIONS = {
 }
 
 
-class Command(BaseCommand):
+class Command(clock.ReplayableCommand):
     help = "The registry's side: load its data, work the queue of requests, record registrars' reports."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -85,7 +86,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  line {row['line']}: {row['reason']}")
 
     def _queue(self, options: dict[str, Any]) -> None:
-        now = timezone.now()
+        now = clock.now()
         items = queue(now, open_only=not options["all"])
         if not items:
             self.stdout.write("the queue is empty")
