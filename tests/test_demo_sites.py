@@ -206,16 +206,13 @@ def test_fixed_gone_and_unknown_sites(served: SiteBook) -> None:
 def checked(
     book: SiteBook, url: str, category: str, reference: Reference | None = None, **evidence: str
 ) -> tuple[str, str, int | None]:
-    """The real checker's fetch and verdict of a demo page (names from a static table: no DNS)."""
+    """The real checker's fetch (names looked up in the demo's name server) and verdict of a demo page."""
     from django.test import override_settings
 
-    hosts = [
-        f"{host}={book.address}" for name in book.sites for host in (name, f"www.{name}", f"shop.{name}")
-    ]
-    with override_settings(
-        ZONEWARDEN_CHECK_HOSTS=hosts, ZONEWARDEN_CHECK_DNS=False, ZONEWARDEN_CHECK_ALLOW=[book.address]
-    ):
+    with override_settings(**network.checker_settings(book)):
         [fetched] = fetch([url])
+    if fetched.status is not None:
+        assert fetched.addresses == [book.address]
     rules = [Rule(kind, parameters) for kind, parameters in RULES[category]]
     outcome = decide(fetched, rules, reference, evidence)
     return outcome.verdict, outcome.reason, fetched.status
@@ -247,6 +244,8 @@ def test_the_checker_finds_the_pages_present_and_then_gone(served: SiteBook) -> 
     reference = Reference(title="Hacked by Red Fox Team")
     verdict, reason, status = checked(served, defaced, "defacement", reference, defacer="Red Fox Team")
     assert (verdict, status) == ("gone", 200) and reason == "the page no longer looks like the reported one"
+    verdict, reason, status = checked(served, url("kusaru7.kz", "/shell.php"), "compromised")
+    assert (verdict, status) == ("unreachable", None) and "kusaru7.kz" in reason
 
 
 # The site book on disk.

@@ -22,8 +22,8 @@ from zonewarden import clock
 from zonewarden.cases import workflow
 from zonewarden.cases.models import Case, Policy, State
 from zonewarden.cases.tick import tick
-from zonewarden.checks.models import Check
-from zonewarden.checks.schedule import owner_reported_fix
+from zonewarden.checks.models import Check, Purpose
+from zonewarden.checks.schedule import owner_reported_fix, queue_check
 from zonewarden.checks.service import counts_as_gone
 from zonewarden.demo.sites import SiteBook
 from zonewarden.domains.models import Contact, Domain, Registrar
@@ -273,8 +273,9 @@ def _work_the_queues(
         for case in due:
             if rng.random() < 0.1:  # the letter to the registry is what some owners act on
                 sites.clean(case.domain_id)
+    # The registry decides on the letters of earlier days (it has a business day for each).
     for item in _open_items(RegistryRequest.Kind.ESCALATION):
-        if rng.random() < 0.75:
+        if item.received_at < at and rng.random() < 0.75:
             _registry_outcome(item, operator, at + dt.timedelta(minutes=30))
     # Suspended owners fix their site and report it; the check that report queues verifies it.
     for case in Case.objects.filter(state=State.SUSPENDED, fix_verified_at__isnull=True).order_by("pk"):
@@ -394,6 +395,19 @@ def _leave_work_open(at: dt.datetime, analyst: str, operator: str, sites: SiteBo
     if not registry_service.due_for_restoration() and len(suspended) > 1:
         # One fix verified and waiting for the escalation builder's restoration list.
         _owner_reports_fix(suspended.pop(), sites, later())
+    if not _open_items(RegistryRequest.Kind.ESCALATION) and not registry_service.due_for_escalation():
+        # Nobody is due today: the analyst has the escalation check run now, not at the next tick,
+        # for owners who had every notice and did nothing.
+        policy = Policy.current()
+        waiting = Case.objects.filter(
+            state=State.NOTIFYING,
+            escalation_due_at__isnull=True,
+            notices_sent__gte=policy.notices_before_escalation,
+        ).order_by("pk")
+        when = later()
+        for case in [case for case in waiting if sites.needs_fix(case.domain_id)][:2]:
+            queue_check(case, purpose=Purpose.ESCALATION, at=when)
+        run_due_jobs(when + dt.timedelta(minutes=2), worker="demo", kinds=["check.case"])
     if not _open_items(RegistryRequest.Kind.ESCALATION):
         due = registry_service.due_for_escalation()[:2]
         if due:
