@@ -63,7 +63,11 @@ def test_serve_runs_gunicorn_and_the_worker_and_stops_both_on_sigterm(tmp_path: 
     environment = _environment(tmp_path)
     command = [sys.executable, "-m", "zonewarden"]
     migrate = subprocess.run(
-        [*command, "migrate", "--verbosity", "0"], env=environment, capture_output=True, text=True, timeout=180
+        [*command, "migrate", "--verbosity", "0"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert migrate.returncode == 0, migrate.stderr
     port = free_port()
