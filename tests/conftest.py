@@ -75,6 +75,18 @@ def make_case(make_domain: Callable[..., object]) -> Callable[..., object]:
     return make
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _production_mail_backend(django_test_environment: None) -> None:
+    """Mail as production sends it without an SMTP server: into the embedded sink.
+
+    Django's test set-up swaps in its in-memory backend, which no deployment runs; the tests that
+    need SMTP point the backend at a real server on loopback themselves (tests/smtpserver.py).
+    """
+    from django.conf import settings
+
+    settings.EMAIL_BACKEND = "zonewarden.notices.sink.SinkBackend"
+
+
 @pytest.fixture(autouse=True)
 def _english_unless_a_test_asks() -> Iterator[None]:
     """A request in Russian leaves Russian active in this thread (Django resets it only at the next

@@ -141,3 +141,20 @@ def test_the_owner_page_records_a_reported_fix_on_the_replay_clock(make_case: Ca
     events = list(case.events.order_by("seq").values_list("action", "at"))
     reported = [at for action, at in events if action == "owner.reported_fix"]
     assert reported == [T0 + dt.timedelta(hours=1)], events
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_once_at_runs_its_round_as_of_that_moment(make_case: Callable[..., Case]) -> None:
+    from zonewarden.jobs.models import WorkerHeartbeat
+    from zonewarden.notices.models import Notice
+
+    workflow.confirm(make_case(T0), actor="user:analyst", at=T0)
+    call_command("worker", "--once", "--at", "2026-04-10T10:00", stdout=StringIO())
+    [notice] = Notice.objects.all()
+    assert notice.state == Notice.State.SENT and notice.sent_at == T0 + dt.timedelta(hours=1)
+    assert WorkerHeartbeat.objects.get().started_at == T0 + dt.timedelta(hours=1)
+
+
+def test_worker_at_without_once_is_refused() -> None:
+    with pytest.raises(Exception, match="use it with --once"):
+        call_command("worker", "--at", "2026-04-10T10:00", stdout=StringIO())

@@ -319,7 +319,6 @@ ZONEWARDEN_CHECK_USER_AGENT = ZONEWARDEN_CHECK_USER_AGENT.format(
 
 if env_bool("ZONEWARDEN_TESTING", False) or "PYTEST_VERSION" in os.environ:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     LANGUAGE_CODE = "en"  # pages' tests read English unless they ask for Kazakh or Russian
 
 if not ZONEWARDEN_ZONES:

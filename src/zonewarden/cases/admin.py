@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from zonewarden.cases.models import Case, CaseEvent, LegalGround, Policy
+from zonewarden.records_admin import RecordAdmin
 
 
 @admin.register(LegalGround)
@@ -62,17 +63,8 @@ class CaseAdmin(admin.ModelAdmin[Case]):
 
 
 @admin.register(CaseEvent)
-class CaseEventAdmin(admin.ModelAdmin[CaseEvent]):
+class CaseEventAdmin(RecordAdmin[CaseEvent]):
     list_display = ["seq", "at", "case", "actor", "action", "state_before", "state_after", "grounds"]
     list_filter = ["action"]
     search_fields = ["actor", "action", "case__domain__name"]
     readonly_fields = [f.name for f in CaseEvent._meta.concrete_fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
 from zonewarden.jobs.models import Job, WorkerHeartbeat
+from zonewarden.records_admin import RecordAdmin
 
 
 @admin.register(Job)
@@ -17,18 +15,9 @@ class JobAdmin(admin.ModelAdmin[Job]):
 
 
 @admin.register(WorkerHeartbeat)
-class WorkerHeartbeatAdmin(admin.ModelAdmin[WorkerHeartbeat]):
+class WorkerHeartbeatAdmin(RecordAdmin[WorkerHeartbeat]):
     """The workers' heartbeats, as the workers wrote them: read-only."""
 
     list_display = ["name", "version", "started_at", "beat_at", "stopped_at"]
     search_fields = ["name"]
     readonly_fields = ["name", "version", "started_at", "beat_at", "stopped_at"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
