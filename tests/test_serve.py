@@ -78,13 +78,14 @@ def test_serve_runs_gunicorn_and_the_worker_and_stops_both_on_sigterm(tmp_path: 
         stderr=subprocess.STDOUT,
         text=True,
     )
+    answered = beat = False
     try:
-        assert _wait(lambda: _answers(port), 60), "the web server did not answer within 60 s"
-        status, stylesheet = _get(port, "/static/zonewarden/site.css")
-        assert status == 200 and stylesheet  # WhiteNoise serves the static files itself
-        assert _get(port, "/dashboard/")[0] == 302  # to the log-in page
-        database = tmp_path / "zonewarden.sqlite3"
-        assert _wait(lambda: _beats(database) > 0, 30), "the worker recorded no heartbeat"
+        answered = _wait(lambda: _answers(port), 60)
+        if answered:
+            status, stylesheet = _get(port, "/static/zonewarden/site.css")
+            assert status == 200 and stylesheet  # WhiteNoise serves the static files itself
+            assert _get(port, "/dashboard/")[0] == 302  # to the log-in page
+            beat = _wait(lambda: _beats(tmp_path / "zonewarden.sqlite3") > 0, 60)
     finally:
         serve.send_signal(signal.SIGTERM)
         try:
@@ -93,6 +94,8 @@ def test_serve_runs_gunicorn_and_the_worker_and_stops_both_on_sigterm(tmp_path: 
             serve.kill()
             output, _ = serve.communicate()
             raise AssertionError(f"serve did not stop on SIGTERM:\n{output}") from None
+    assert answered, f"the web server did not answer within 60 s:\n{output}"
+    assert beat, f"the worker recorded no heartbeat within 60 s:\n{output}"
     assert serve.returncode == 0, output
     assert "one-time password" in output  # the first start creates the administrator
     assert output.count("Booting worker") == 2, output  # gunicorn's own processes
