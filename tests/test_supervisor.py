@@ -25,6 +25,15 @@ STUBBORN = [
     "pathlib.Path(sys.argv[1]).touch(); time.sleep(60)",
 ]
 
+# Starts a grandchild that sleeps, writes its pid to the file named by its argument, then sleeps.
+PARENT = [
+    sys.executable,
+    "-c",
+    "import pathlib, subprocess, sys, time; "
+    "grandchild = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); "
+    "pathlib.Path(sys.argv[1]).write_text(str(grandchild.pid)); time.sleep(60)",
+]
+
 
 class Clock:
     """A monotonic clock that moves only when the test says so."""
@@ -87,7 +96,7 @@ def test_a_child_that_exits_is_started_again_after_pauses_of_1_2_4_seconds_then_
     assert gave_up.value.child is child
     assert "the worker (pid" in str(gave_up.value)
     assert "exited with status 3" in str(gave_up.value)
-    assert "started again 3 times within 600 s (at most 3): it cannot be kept running" in str(gave_up.value)
+    assert "after 3 restarts within 600 s (at most 3): it cannot be kept running" in str(gave_up.value)
     assert len(pids) == 3
     warnings = [record.getMessage() for record in caplog.records if record.name == "zonewarden.serve"]
     assert [
@@ -142,7 +151,7 @@ def test_restarts_older_than_the_window_do_not_count(supervisor: Supervisor, clo
 def test_no_restarts_allowed_gives_up_at_the_first_exit(supervisor: Supervisor) -> None:
     child = supervisor.start(Child("the worker", EXITS, policy=RestartPolicy(limit=0, window=600)))
     exited(child)
-    with pytest.raises(GaveUp, match="started again 0 times"):
+    with pytest.raises(GaveUp, match="after 0 restarts within 600 s"):
         supervisor.check()
 
 
@@ -200,6 +209,26 @@ def test_stop_all_terminates_kills_the_stubborn_and_reaps_every_child(clock: Clo
     assert processes[1].returncode == -signal.SIGKILL
     assert not any(alive(process.pid) for process in processes)
     assert all(child.process is None for child in supervisor.children)
+
+
+def test_what_a_dead_child_started_goes_with_it(supervisor: Supervisor, tmp_path: Path) -> None:
+    """gunicorn's processes when its master is killed, a browser the worker started: not left running."""
+    written = tmp_path / "grandchild"
+    child = supervisor.start(Child("the web server", [*PARENT, str(written)]))
+    deadline = time.monotonic() + 30
+    while (not written.exists() or not written.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    grandchild = int(written.read_text())
+    assert alive(grandchild)
+    assert child.process is not None
+    child.process.kill()
+    exited(child)
+    with pytest.raises(GaveUp):
+        supervisor.check()
+    deadline = time.monotonic() + 10
+    while alive(grandchild) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(grandchild)
 
 
 def test_describe() -> None:

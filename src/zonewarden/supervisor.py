@@ -13,6 +13,7 @@ The pauses are measured on the monotonic clock: they are intervals, not moments 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import subprocess
 import time
@@ -121,7 +122,11 @@ class Supervisor:
                 logger.info("%s started again (pid %d)", child.name, process.pid)
 
     def stop_all(self, timeout: float = STOP_TIMEOUT) -> None:
-        """SIGTERM every running child, wait up to `timeout` s for all of them, SIGKILL the rest."""
+        """SIGTERM every running child, wait up to `timeout` s for all of them, SIGKILL what is left.
+
+        The SIGTERM goes to each child alone, so that gunicorn stops its own processes gracefully; the
+        SIGKILL goes to each child's whole process group, so nothing a child started outlives serve.
+        """
         running = [child.process for child in self.children if child.process is not None]
         for process in running:
             if process.poll() is None:
@@ -134,13 +139,16 @@ class Supervisor:
                 logger.warning("pid %d did not stop within %.0f s: killed", process.pid, timeout)
                 process.kill()
                 process.wait()
+            kill_group(process.pid)
         for child in self.children:
             child.process = None
             child.restart_at = None
 
     def _spawn(self, child: Child) -> subprocess.Popen[bytes]:
-        # Our own interpreter and module (or gunicorn's) with fixed arguments: no shell.
-        child.process = subprocess.Popen(list(child.command), env=child.env)  # noqa: S603
+        # Our own interpreter and module (or gunicorn's) with fixed arguments: no shell. Each child
+        # leads a process group of its own: what it starts can be found (and stopped) after it died,
+        # and a Ctrl-C in the terminal reaches serve alone, which then stops the children in order.
+        child.process = subprocess.Popen(list(child.command), env=child.env, process_group=0)  # noqa: S603
         child.started_at = self.clock()
         return child.process
 
@@ -148,14 +156,17 @@ class Supervisor:
         ran = now - child.started_at
         how = f"{child.name} (pid {process.pid}) {describe(process.returncode)} after {ran:.0f} s"
         child.process = None
+        # What it left behind (gunicorn's processes without their master, a worker's browser) goes too.
+        kill_group(process.pid)
         policy = child.policy
         if policy is None:
             raise GaveUp(child, how)
         while child.restarts and child.restarts[0] <= now - policy.window:
             child.restarts.popleft()
         if len(child.restarts) >= policy.limit:
+            restarts = len(child.restarts)
             reason = (
-                f"{how}, and it was started again {len(child.restarts)} times within {policy.window:.0f} s "
+                f"{how}, after {restarts} restart{'' if restarts == 1 else 's'} within {policy.window:.0f} s "
                 f"(at most {policy.limit}): it cannot be kept running"
             )
             if child.required:
@@ -177,3 +188,11 @@ class Supervisor:
             policy.window,
             policy.limit,
         )
+
+
+def kill_group(group: int) -> None:
+    """SIGKILL whatever is left in the process group `group` (nothing: nothing to do)."""
+    try:
+        os.killpg(group, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
