@@ -219,9 +219,9 @@ class Serve:
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait()
-        for pid in _left(self.seen, self.seen):
+        for pid in _left(self.seen, self.seen):  # a failed test leaves nothing running either
             try:
-                os.killpg(pid, signal.SIGKILL)
+                os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
 
