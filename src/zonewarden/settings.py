@@ -311,6 +311,11 @@ ZONEWARDEN_LETTER_LANGUAGE = env_str("ZONEWARDEN_LETTER_LANGUAGE", "ru")
 # How long a worker may hold a claimed job before another may take it over (the first died).
 ZONEWARDEN_JOB_LEASE_SECONDS = env_int("ZONEWARDEN_JOB_LEASE_SECONDS", 300, minimum=5)
 ZONEWARDEN_TICK_SECONDS = env_int("ZONEWARDEN_TICK_SECONDS", 60, minimum=1)
+# `zonewarden serve` starts its worker again when it exits; more than this many restarts within the
+# window (about five minutes of a worker that dies at once, given the growing pauses) and serve stops
+# the web server and exits 1 rather than serve pages over a dead worker.
+ZONEWARDEN_WORKER_RESTARTS = env_int("ZONEWARDEN_WORKER_RESTARTS", 10, minimum=0)
+ZONEWARDEN_WORKER_RESTART_WINDOW_SECONDS = env_int("ZONEWARDEN_WORKER_RESTART_WINDOW_SECONDS", 600, minimum=1)
 
 DEFAULT_FROM_EMAIL = f"incident@{ZONEWARDEN_CERT_DOMAIN}"
 ZONEWARDEN_CHECK_USER_AGENT = ZONEWARDEN_CHECK_USER_AGENT.format(
