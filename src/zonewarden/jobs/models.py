@@ -50,6 +50,8 @@ class WorkerHeartbeat(models.Model):
     stopped_at = models.DateTimeField(
         null=True, blank=True, help_text="When it stopped cleanly; empty while it runs (or if it died)"
     )
+    tick_at = models.DateTimeField(null=True, blank=True, help_text="When this worker last ran the tick")
+    tick_seconds = models.FloatField(null=True, blank=True, help_text="How long that tick took, in seconds")
 
     class Meta:
         ordering = ["-beat_at"]
