@@ -264,6 +264,7 @@ class _Held:
     pks: list[int]
     worker: str
     releasable: bool = True
+    later: Callable[[], object] | None = None
 
 
 _hand = threading.local()
@@ -273,43 +274,66 @@ _hand = threading.local()
 def holding(queue: Queue, pks: Iterable[int], worker: str) -> Iterator[None]:
     """Within the block, this thread works on rows `pks` it claimed from `queue`.
 
-    If the block fails before the work left our hands (`handed_over`), the rows are put back to
-    wait at once; if the database is unreachable for that, they are put back by `release_held`
-    when it answers again, instead of waiting for their lease to run out (a notice would become
-    `unconfirmed` although no SMTP server ever saw it).
+    If the block fails while the work is still ours to put back (before `handed_over`, or after
+    `taken_back`), the rows are put back to wait at once. If the database is unreachable for that
+    (it went away: the reason the block failed), they are put back by `release_held` when it
+    answers again, instead of waiting for their lease to run out: a notice would become
+    `unconfirmed` although no SMTP server ever saw it. What `settle_later` names is done instead
+    of putting back: the outcome we know but could not record (the SMTP server took the message).
     """
     held = _Held(queue, list(pks), worker)
     _hand.held = held
     try:
         yield
-    except BaseException:
-        if not held.releasable:
-            _hand.held = None
-        else:
+    except BaseException as exc:
+        if is_database_outage(exc) and (held.releasable or held.later is not None):
+            raise  # kept in `_hand.held` for release_held, once the database answers again
+        _hand.held = None
+        if held.releasable:
             try:
                 queue.release(held.pks, worker)
-                _hand.held = None
-            except Exception as exc:
-                if not is_database_outage(exc):  # an outage: release_held does it later
-                    log.exception("could not put back %s %s; their lease will", queue.name, held.pks)
-                    _hand.held = None
+            except Exception:
+                log.exception("could not put back %s %s; their lease will", queue.name, held.pks)
         raise
     _hand.held = None
 
 
 def handed_over() -> None:
-    """The work in hand has left this process (a message is going to the SMTP server): keep its claim."""
+    """The work in hand is leaving this process (a message goes to the SMTP server): keep its claim."""
     held: _Held | None = getattr(_hand, "held", None)
     if held is not None:
         held.releasable = False
 
 
+def taken_back() -> None:
+    """The work in hand came back undone (the SMTP server did not take the message): it may be put back."""
+    held: _Held | None = getattr(_hand, "held", None)
+    if held is not None:
+        held.releasable = True
+
+
+def settle_later(record: Callable[[], object]) -> None:
+    """If the database goes away before the outcome of the work in hand is written, `record` it once it is back."""
+    held: _Held | None = getattr(_hand, "held", None)
+    if held is not None:
+        held.later = record
+
+
 def release_held() -> int:
-    """Put back what this thread held when the database went away (see `holding`); return how many."""
+    """Deal with what this thread held when the database went away (see `holding`); return how many rows.
+
+    Call once the database answers again (the worker's lanes do at the start of every round).
+    """
     held: _Held | None = getattr(_hand, "held", None)
     if held is None:
         return 0
-    count = held.queue.release(held.pks, held.worker) if held.releasable else 0
+    if held.later is not None:
+        held.later()
+        count = len(held.pks)
+    elif held.releasable:
+        count = held.queue.release(held.pks, held.worker)
+    else:
+        count = 0
     _hand.held = None
     return count
 

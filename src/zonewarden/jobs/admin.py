@@ -20,4 +20,4 @@ class WorkerHeartbeatAdmin(RecordAdmin[WorkerHeartbeat]):
 
     list_display = ["name", "version", "started_at", "beat_at", "stopped_at"]
     search_fields = ["name"]
-    readonly_fields = ["name", "version", "started_at", "beat_at", "stopped_at"]
+    readonly_fields = ["name", "version", "started_at", "beat_at", "stopped_at", "lanes"]

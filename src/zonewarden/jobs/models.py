@@ -50,6 +50,12 @@ class WorkerHeartbeat(models.Model):
     stopped_at = models.DateTimeField(
         null=True, blank=True, help_text="When it stopped cleanly; empty while it runs (or if it died)"
     )
+    lanes = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Per lane the worker runs: its last finished round and item, since when it works "
+        "on the current one, the last error",
+    )
 
     class Meta:
         ordering = ["-beat_at"]

@@ -22,7 +22,7 @@ from django.db.models import Q
 
 from zonewarden import clock
 from zonewarden.jobs.models import Job
-from zonewarden.queues import Queue, backoff, is_database_outage, kinds_of_lane
+from zonewarden.queues import Queue, backoff, holding, is_database_outage, kinds_of_lane
 
 __all__ = ["JOBS", "PermanentFailure", "backoff", "claim", "enqueue", "handler", "run_due_jobs", "run_job"]
 
@@ -179,7 +179,9 @@ def run_due_jobs(
         claimed = claim(moment, worker=worker, kinds=kinds, lane=lane)
         if not claimed:
             break
-        if run_job(claimed[0], moment, worker=worker):
+        with holding(JOBS, [claimed[0].pk], worker):
+            succeeded = run_job(claimed[0], moment, worker=worker)
+        if succeeded:
             summary.done += 1
         else:
             summary.failed += 1

@@ -39,7 +39,7 @@ from zonewarden.cases.models import Case, Policy, State
 from zonewarden.cases.ownerlink import max_age, owner_url
 from zonewarden.domains.unreliable import record_unreliable
 from zonewarden.notices.models import Notice, RecipientLanguage, SinkMessage
-from zonewarden.queues import Queue, handed_over, holding
+from zonewarden.queues import Queue, handed_over, holding, settle_later, taken_back
 from zonewarden.workdays.calendar import WorkingCalendar
 
 log = logging.getLogger("zonewarden.outbox")
@@ -425,9 +425,15 @@ def send_one(notice: Notice, now: dt.datetime, *, worker: str, actor: str = "sys
         handed_over()  # from here on the server may have it: a crash leaves the notice in doubt
         _transmit(notice)
     except (smtplib.SMTPException, OSError) as exc:
+        taken_back()  # the server did not take it: if the database is gone, the notice goes back
         return _failed(notice, exc, now, worker=worker, actor=actor)
     after_accept(notice)
-    confirm_sent(notice, at=now, actor=actor, how="the mail server accepted it")
+
+    def record() -> None:
+        confirm_sent(notice, at=now, actor=actor, how="the mail server accepted it")
+
+    settle_later(record)  # the server has it: once the database is back, say so (not "unconfirmed")
+    record()
     return "sent"
 
 
