@@ -142,20 +142,13 @@ class LaneRunner:
             self.failures += 1
             pause = min(2.0 ** (self.failures - 1), MAX_PAUSE)
             outage = is_database_outage(exc)
-            if outage:
-                log.warning(
-                    "lane %s: the database is unreachable (%s: %s); trying again in %.0f s",
-                    self.lane,
-                    type(exc).__name__,
-                    str(exc).strip().splitlines()[0] if str(exc).strip() else "",
-                    pause,
-                )
-            else:
-                log.exception("lane %s: the round failed; trying again in %.0f s", self.lane, pause)
+            what = "the database is unreachable" if outage else "the round failed"
+            if not outage:  # a bug or a surprise: its traceback goes to the log
+                log.exception("lane %s: %s", self.lane, what)
             with self.progress.lock:
                 self.progress.error = f"{type(exc).__name__}: {exc}"[:500]
                 self.progress.busy_since = None
-            self.say(f"lane {self.lane}: {'database unreachable' if outage else 'error'}: {exc!s:.200}")
+            self.say(f"lane {self.lane}: {what} ({first_line(exc)}); trying again in {pause:.0f} s")
             drop_connections()
             self.stopping.wait(pause)
             return False
@@ -177,6 +170,12 @@ class LaneRunner:
                     self.stopping.wait(self.poll)
         finally:
             drop_connections()
+
+
+def first_line(exc: BaseException) -> str:
+    """The exception's message, first line only (a driver's message may go on over several)."""
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
 
 
 def drop_connections() -> None:

@@ -18,7 +18,7 @@ from django.db import close_old_connections
 
 from zonewarden import clock
 from zonewarden.jobs import heartbeat
-from zonewarden.jobs.lanes import MAX_PAUSE, LaneRunner, drop_connections, run_round
+from zonewarden.jobs.lanes import MAX_PAUSE, LaneRunner, drop_connections, first_line, run_round
 from zonewarden.jobs.queue import worker_name
 from zonewarden.queues import LANE_HELP, LANES, is_database_outage
 
@@ -142,8 +142,7 @@ class Command(clock.ReplayableCommand):
                     return None
 
     def _outage(self, what: str, exc: BaseException, failures: int) -> None:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        self.say(f"{what}: the database is unreachable ({first_line}); attempt {failures}")
+        self.say(f"{what}: the database is unreachable ({first_line(exc)}); attempt {failures}")
         drop_connections()
 
     def say(self, line: str) -> None:
