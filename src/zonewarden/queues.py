@@ -160,14 +160,15 @@ class Queue:
         """Claim up to `limit` rows (matching `where`) for `worker`, oldest first; return their keys.
 
         Each row is won by one worker: the UPDATE repeats the claimable condition, so a row another
-        worker took after we read it is skipped, and the next candidate tried in its place.
+        worker took after we read it is skipped, and more candidates are read in its place.
         """
         rows = self.model._default_manager.filter(self.claimable(now))
         if where is not None:
             rows = rows.filter(where)
+        until = now + self.lease()
         changes: dict[str, Any] = {
             "claimed_by": worker,
-            "lease_until": now + self.lease(),
+            "lease_until": until,
             "attempts": F("attempts") + 1,
             **also,
         }
@@ -176,22 +177,25 @@ class Queue:
         won: list[int] = []
         tried: set[int] = set()
         while len(won) < limit:
-            # A few more candidates than wanted, so that losing a race or two costs no extra read.
-            window = limit - len(won) + 8
-            candidates = [
-                pk
-                for pk in rows.exclude(pk__in=tried)
-                .order_by(*self.order)
-                .values_list("pk", flat=True)[:window]
-            ]
+            wanted = limit - len(won)
+            candidates = list(
+                rows.exclude(pk__in=tried).order_by(*self.order).values_list("pk", flat=True)[:wanted]
+            )
             if not candidates:
                 break
-            for pk in candidates:
-                tried.add(pk)
-                if self.model._default_manager.filter(self.claimable(now), pk=pk).update(**changes):
-                    won.append(pk)
-                    if len(won) == limit:
-                        break
+            tried.update(candidates)
+            changed = self.model._default_manager.filter(self.claimable(now), pk__in=candidates).update(
+                **changes
+            )
+            if changed == len(candidates):
+                won += candidates
+            elif changed:  # another worker was quicker for some: which are ours?
+                ours = set(
+                    self.model._default_manager.filter(
+                        pk__in=candidates, claimed_by=worker, lease_until=until
+                    ).values_list("pk", flat=True)
+                )
+                won += [pk for pk in candidates if pk in ours]
         return won
 
     def mine(self, pk: int, worker: str) -> models.QuerySet[Any]:

@@ -24,7 +24,7 @@ from zonewarden.cases import workflow
 from zonewarden.cases.models import Case
 from zonewarden.domains.models import Domain
 from zonewarden.publish.models import Publication
-from zonewarden.publish.publishers import BATCH, PUBLISHERS, PublishError, readback
+from zonewarden.publish.publishers import BATCH, PUBLISHERS, PublishError, readback_all
 from zonewarden.queues import Queue, holding
 
 ACTOR = "system:dns"
@@ -132,9 +132,12 @@ def _publish_batch(
             results[name] = {"state": "failed", "detail": str(exc)}
             break
         results[name] = {"state": "done", "at": moment.isoformat()}
-    for publication in batch:
+    seen: list[dict[str, object] | PublishError] = [{"checked": False}] * len(batch)
+    if error is None and "rfc2136" in settings.ZONEWARDEN_PUBLISHERS:
+        seen = readback_all([publication.domain for publication in batch])
+    for publication, answer in zip(batch, seen, strict=True):
         if error is None:
-            error_one = _read_back(publication, moment, results, worker)
+            error_one = _read_back(publication, answer, moment, results, worker)
             if error_one is None:
                 summary.applied += 1
                 continue
@@ -145,14 +148,16 @@ def _publish_batch(
 
 
 def _read_back(
-    publication: Publication, now: dt.datetime, results: dict[str, dict[str, str]], worker: str
+    publication: Publication,
+    seen: dict[str, object] | PublishError,
+    now: dt.datetime,
+    results: dict[str, dict[str, str]],
+    worker: str,
 ) -> PublishError | None:
-    seen: dict[str, object] = {"checked": False}
-    if "rfc2136" in settings.ZONEWARDEN_PUBLISHERS:
-        try:
-            seen = readback(publication.domain)
-        except PublishError as exc:
-            return exc
+    """Check what the server answered for the publication's name; record it applied if it is right."""
+    if isinstance(seen, PublishError):
+        return seen
+    if "nameservers" in seen:  # read back (with rfc2136); {"checked": False} otherwise
         expected = _expected(publication)
         if seen["nameservers"] != expected:
             return PublishError(f"read back {seen['nameservers']} where {expected} was expected")
