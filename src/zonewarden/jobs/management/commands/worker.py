@@ -24,6 +24,16 @@ from zonewarden.queues import LANE_HELP, LANES, is_database_outage
 
 T = TypeVar("T")
 log = logging.getLogger("zonewarden.worker")
+BEAT_AT_MOST_EVERY = 0.5  # seconds: `--poll 0` makes the lanes look for work at once, not the beat spin
+
+
+def _started(runner: LaneRunner) -> threading.Thread:
+    """Start the lane's thread, in its own copy of our context (the clock's `--at` moment is a ContextVar)."""
+    thread = threading.Thread(
+        target=contextvars.copy_context().run, args=(runner.run,), name=f"lane-{runner.lane}", daemon=False
+    )
+    thread.start()
+    return thread
 
 
 class Command(clock.ReplayableCommand):
@@ -76,17 +86,14 @@ class Command(clock.ReplayableCommand):
             LaneRunner(lane, worker=name, poll=options["poll"], stopping=self.stopping, say=self.say)
             for lane in lanes
         ]
-        threads = [
-            # Each thread its own copy of the context: the clock's `--at`/`frozen` moment is a ContextVar.
-            threading.Thread(
-                target=contextvars.copy_context().run, args=(runner.run,), name=f"lane-{runner.lane}"
-            )
-            for runner in runners
-        ]
-        for thread in threads:
-            thread.start()
+        threads = [_started(runner) for runner in runners]
         failures = 0
         while not self.stopping.is_set():
+            for index, runner in enumerate(runners):
+                if not threads[index].is_alive() and not self.stopping.is_set():
+                    # Only something no round catches ends a lane's thread: start it again.
+                    self.say(f"lane {runner.lane} ended unexpectedly: starting it again")
+                    threads[index] = _started(runner)
             # `zonewarden doctor` and the health check read "alive" from this: one UPDATE a round,
             # with each lane's progress, so a lane that hangs shows while the worker beats on.
             try:
@@ -101,7 +108,7 @@ class Command(clock.ReplayableCommand):
                     self._outage("heartbeat", exc, failures)
                 else:
                     log.exception("the heartbeat failed")
-            time.sleep(options["poll"])
+            time.sleep(max(options["poll"], BEAT_AT_MOST_EVERY))
         self.say(f"worker {name} stopping: finishing the work in hand")
         for thread in threads:
             thread.join()
