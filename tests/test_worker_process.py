@@ -21,7 +21,7 @@ from tests.checks.webserver import Answer, web_server
 from tests.conftest import almaty
 from tests.knot import Knot, require_knot
 from tests.pgcluster import restart_cluster
-from tests.smtpserver import smtp_server
+from tests.smtpserver import free_port, smtp_server
 from tests.workerprocess import SharedDatabase, Worker, environment, shared_database, wait_for
 from zonewarden.cases import workflow
 from zonewarden.cases.models import Case, CaseEvent, State
@@ -281,3 +281,19 @@ def test_the_worker_outlives_a_postgresql_restart_and_goes_on_sending(
     assert len(by_id) == 30 and set(by_id.values()) == {1}
     assert "lane mail: the database is unreachable" in output
     assert set(Notice.objects.values_list("state", flat=True)) == {Notice.State.SENT}
+
+
+def test_a_worker_started_while_the_database_is_down_waits_for_it_until_told_to_stop(tmp_path: Path) -> None:
+    nobody = free_port()  # nothing listens there: connections are refused, as while PostgreSQL restarts
+    env = {
+        **environment(SharedDatabase(f"postgres://postgres@127.0.0.1:{nobody}/zonewarden", None), tmp_path),
+        **clock_at(T0),
+    }
+    worker = Worker(["--poll", "0.2"], env, tmp_path / "worker.log")
+    wait_for(
+        lambda: "attempt 2" in worker.output(), 60, "a second attempt to reach the database", worker=worker
+    )
+    assert worker.stop() == 0
+    output = worker.output()
+    assert "start: the database is unreachable (OperationalError: connection failed" in output
+    assert "Traceback" not in output

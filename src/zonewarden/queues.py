@@ -3,9 +3,9 @@
 Three tables are queues: jobs (`jobs.Job`), the outbox (`notices.Notice`) and DNS publications
 (`publish.Publication`). Each is a `Queue` here, and all three are claimed the same way:
 
-- a worker claims a due row with a conditional UPDATE (the row's state and due time as read), so of
-  two workers racing for one row exactly one sees a row count of 1; the row gets the worker's name,
-  a lease (now + the queue's lease setting) and one more attempt;
+- a worker claims due rows with a conditional UPDATE (the rows' state, due time and lease as read),
+  so of two workers racing for a row exactly one wins it; the row gets the worker's name, a lease
+  (now + the queue's lease setting) and one more attempt;
 - a worker claims only what it is about to work on: one job, one notice, one UPDATE's worth of
   publications; if it dies, everything else is still waiting for the next worker;
 - the outcome is written only if the row is still the worker's (`settle`): a worker that was too
@@ -63,18 +63,16 @@ def kinds_of_lane(lane: str) -> Q:
     """The condition on `Job.kind` that selects the jobs of `lane`."""
     if lane not in LANES:
         raise ValueError(f"unknown lane {lane!r} (lanes: {', '.join(LANES)})")
-    prefixes = [f"{word}." for word, owner in KIND_LANES.items() if owner == lane]
-    if lane == "clock":
-        others = [f"{word}." for word in KIND_LANES]
-        condition = Q()
-        for prefix in others:
-            condition &= ~Q(kind__startswith=prefix)
+    condition = Q()
+    if lane == "clock":  # whatever no other lane takes
+        for word in KIND_LANES:
+            condition &= ~Q(kind__startswith=f"{word}.")
         return condition
-    if not prefixes:
+    words = [word for word, owner in KIND_LANES.items() if owner == lane]
+    if not words:
         return Q(pk__in=[])  # a lane without jobs of its own
-    condition = Q(kind__startswith=prefixes[0])
-    for prefix in prefixes[1:]:
-        condition |= Q(kind__startswith=prefix)
+    for word in words:
+        condition |= Q(kind__startswith=f"{word}.")
     return condition
 
 

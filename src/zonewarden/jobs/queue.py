@@ -127,7 +127,7 @@ def run_job(job: Job, now: dt.datetime, *, worker: str) -> bool:
         func(job, now)
     except Exception as exc:
         if is_database_outage(exc):
-            raise  # the job is not at fault: its lease runs out and it is taken over
+            raise  # the job is not at fault: it is put back once the database answers (queues.holding)
         permanent = isinstance(exc, PermanentFailure) or job.attempts >= job.max_attempts
         error = f"{type(exc).__name__}: {exc}"
         log.warning("job %s %s failed (attempt %s): %s", job.pk, job.kind, job.attempts, error)
