@@ -14,31 +14,26 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import Count, QuerySet
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from zonewarden.cases.models import Case
 from zonewarden.checks.models import Check, Verdict
 from zonewarden.jobs import heartbeat
-from zonewarden.jobs.models import Job, WorkerHeartbeat
+from zonewarden.jobs.models import WorkerHeartbeat
 from zonewarden.notices.models import Notice
 from zonewarden.publish.models import Publication
+from zonewarden.queues import LANES, Backlog, backlog
 
 # --- lanes ------------------------------------------------------------------------------------
-# Which lane each queue's rows belong to: the one place to change when the queues get lanes of
-# their own (mail, DNS, checks, the clock). Until then: a job's lane follows its kind, the outbox
-# is the mail lane, the publications the DNS lane, and the cases waiting for their due time the
-# clock's.
-LANES = ("mail", "dns", "checks", "clock")
-JOB_LANES = {"notice.send": "mail", "check.case": "checks"}
-OTHER_LANE = "other"  # a job kind no lane names
+# The lanes and their backlog are the queues' own (zonewarden.queues): one answer for the worker,
+# /metrics and anyone else asking how much work waits where.
 
 
 @dataclass(frozen=True)
 class QueueDepth:
-    """How many rows of one lane are in one state, and since when the oldest due one waits."""
+    """How many items of one lane are in one state, and since when the oldest due one waits."""
 
     lane: str
     state: str
@@ -46,41 +41,17 @@ class QueueDepth:
     oldest_due: dt.datetime | None  # None: none of them is due yet
 
 
-def _waiting(
-    rows: QuerySet[Any], due: str, states: list[Any], now: dt.datetime, group: tuple[str, ...] = ()
-) -> list[dict[str, Any]]:
-    """Count the rows in each of `states` (and `group`), with the oldest `due` that has come."""
-    return list(
-        rows.filter(state__in=states)
-        .values("state", *group)
-        .annotate(n=Count("pk"), oldest=Min(due, filter=Q(**{f"{due}__lte": now})))
-        .order_by()
-    )
-
-
 def queue_depths(now: dt.datetime) -> list[QueueDepth]:
-    """Return the depth and oldest due time of every lane and state of work still to do at `now`."""
-    found: dict[tuple[str, str], list[tuple[int, dt.datetime | None]]] = defaultdict(list)
+    """Return the depth and oldest due time of every lane and state (due, held, later, in doubt)."""
+    found: dict[tuple[str, str], list[Backlog]] = defaultdict(list)
     for lane in LANES:
-        found[lane, "pending"] = []  # every lane reports, empty or not
-    for row in _waiting(Job.objects.all(), "due_at", [Job.State.PENDING, Job.State.RUNNING], now, ("kind",)):
-        lane = JOB_LANES.get(str(row["kind"]), OTHER_LANE)
-        found[lane, str(row["state"])].append((int(row["n"]), row["oldest"]))
-    for row in _waiting(
-        Notice.objects.all(), "next_attempt_at", [Notice.State.PENDING, Notice.State.SENDING], now
-    ):
-        found["mail", str(row["state"])].append((int(row["n"]), row["oldest"]))
-    for row in _waiting(Publication.objects.all(), "next_attempt_at", [Publication.State.PENDING], now):
-        found["dns", str(row["state"])].append((int(row["n"]), row["oldest"]))
-    # A case with a due time waits for the clock; its oldest passed due time is how late the clock is.
-    clock_rows = Case.objects.filter(next_due_at__isnull=False).aggregate(
-        n=Count("pk"), oldest=Min("next_due_at", filter=Q(next_due_at__lte=now))
-    )
-    found["clock", "pending"].append((int(clock_rows["n"]), clock_rows["oldest"]))
+        found[lane, "due"] = []  # every lane reports, empty or not
+    for part in backlog(now):
+        found[part.lane, part.state].append(part)
     depths = []
     for (lane, state), parts in sorted(found.items()):
-        dues = [oldest for _, oldest in parts if oldest is not None]
-        depths.append(QueueDepth(lane, state, sum(n for n, _ in parts), min(dues, default=None)))
+        dues = [part.oldest for part in parts if part.oldest is not None and part.oldest <= now]
+        depths.append(QueueDepth(lane, state, sum(part.count for part in parts), min(dues, default=None)))
     return depths
 
 

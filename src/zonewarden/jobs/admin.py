@@ -20,4 +20,13 @@ class WorkerHeartbeatAdmin(RecordAdmin[WorkerHeartbeat]):
 
     list_display = ["name", "version", "started_at", "beat_at", "stopped_at", "tick_seconds"]
     search_fields = ["name"]
-    readonly_fields = ["name", "version", "started_at", "beat_at", "stopped_at", "tick_at", "tick_seconds"]
+    readonly_fields = [
+        "name",
+        "version",
+        "started_at",
+        "beat_at",
+        "stopped_at",
+        "tick_at",
+        "tick_seconds",
+        "lanes",
+    ]

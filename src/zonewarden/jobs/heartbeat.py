@@ -5,11 +5,16 @@ one UPDATE (`beat`) and marks the row stopped on a clean exit (`stop`). A worker
 its last beat, so "alive" is "beat within two tick periods and not stopped" (`alive_workers`,
 `any_alive`): the one rule `zonewarden doctor`, /healthz, /metrics and the pages' banner use.
 The tick also notes here how long its last run took in the worker (`record_tick`).
+
+The beat comes from the worker's supervising loop, which runs whatever its lanes do; with it goes
+each lane's progress (`lanes`: {lane: {"round_at", "item_at", "busy_since", "error"}}, ISO times or
+null), so a lane that hangs shows as a `busy_since` that grows old while the beats go on.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -30,20 +35,32 @@ def alive_within() -> dt.timedelta:
     return dt.timedelta(seconds=ALIVE_PERIODS * settings.ZONEWARDEN_TICK_SECONDS)
 
 
-def start(name: str, at: dt.datetime) -> WorkerHeartbeat:
+def start(name: str, at: dt.datetime, *, lanes: dict[str, Any] | None = None) -> WorkerHeartbeat:
     """Record that the worker `name` starts at `at`; forget workers not seen for `KEEP`."""
     WorkerHeartbeat.objects.filter(beat_at__lt=at - KEEP).exclude(name=name).delete()
     heartbeat, _ = WorkerHeartbeat.objects.update_or_create(
         name=name,
-        defaults={"version": __version__, "started_at": at, "beat_at": at, "stopped_at": None},
+        defaults={
+            "version": __version__,
+            "started_at": at,
+            "beat_at": at,
+            "stopped_at": None,
+            "lanes": lanes or {},
+        },
     )
     return heartbeat
 
 
-def beat(name: str, at: dt.datetime) -> None:
-    """Record that the worker `name` is alive at `at` (one UPDATE; the row comes back if it was removed)."""
-    if not WorkerHeartbeat.objects.filter(name=name).update(beat_at=at, stopped_at=None):
-        start(name, at)
+def beat(name: str, at: dt.datetime, *, lanes: dict[str, Any] | None = None) -> None:
+    """Record that the worker `name` is alive at `at`, with its lanes' progress when given.
+
+    One UPDATE; the row comes back if it was removed.
+    """
+    changes: dict[str, Any] = {"beat_at": at, "stopped_at": None}
+    if lanes is not None:
+        changes["lanes"] = lanes
+    if not WorkerHeartbeat.objects.filter(name=name).update(**changes):
+        start(name, at, lanes=lanes)
 
 
 def stop(name: str, at: dt.datetime) -> None:

@@ -52,6 +52,12 @@ class WorkerHeartbeat(models.Model):
     )
     tick_at = models.DateTimeField(null=True, blank=True, help_text="When this worker last ran the tick")
     tick_seconds = models.FloatField(null=True, blank=True, help_text="How long that tick took, in seconds")
+    lanes = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Per lane the worker runs: its last finished round and item, since when it works "
+        "on the current one, the last error",
+    )
 
     class Meta:
         ordering = ["-beat_at"]
