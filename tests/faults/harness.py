@@ -28,7 +28,6 @@ import dns.rdatatype
 import dns.zone
 import pytest
 import time_machine
-from django.conf import settings
 from django.db import DatabaseError, connection, connections
 
 from tests import pgcluster
@@ -271,6 +270,15 @@ class Harness:
                 pytest.fail(f"{self.name}: {what} did not happen within {timeout:.0f} s\n{self.logs()}")
             time.sleep(POLL)
 
+    def within(self, predicate: Callable[[], object], *, timeout: float) -> bool:
+        """Whether `predicate` comes to hold within `timeout` s (polled; no failure if it does not)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return True
+            time.sleep(POLL)
+        return bool(predicate())
+
     # --- faults ---------------------------------------------------------------------------
 
     def restart_postgres(self) -> float:
@@ -316,12 +324,11 @@ class Harness:
 
 def axfr(knot: Knot) -> dict[str, dict[str, list[str]]]:
     """The kz. zone from Knot by AXFR: for every name below the apex, its NS and A/AAAA records."""
-    zone = dns.zone.from_xfr(dns.query.xfr("127.0.0.1", "kz.", port=knot.port, timeout=5, lifetime=15))
-    origin = dns.name.from_text("kz.")
+    transfer = dns.query.xfr("127.0.0.1", "kz.", port=knot.port, timeout=5, lifetime=15, relativize=False)
+    zone = dns.zone.from_xfr(transfer, relativize=False)
     found: dict[str, dict[str, list[str]]] = {}
-    for name, node in zone.nodes.items():
-        absolute = name.derelativize(origin)
-        if absolute == origin:
+    for absolute, node in zone.nodes.items():
+        if absolute == zone.origin:
             continue
         for rdataset in node.rdatasets:
             if rdataset.rdtype in (dns.rdatatype.NS, dns.rdatatype.A, dns.rdatatype.AAAA):
@@ -329,7 +336,6 @@ def axfr(knot: Knot) -> dict[str, dict[str, list[str]]]:
                     dns.rdatatype.to_text(rdataset.rdtype)
                 ] = sorted(item.to_text().rstrip(".") for item in rdataset)
     return found
-
 
 
 def outbox_figures(received: Counter[str]) -> dict[str, int]:
