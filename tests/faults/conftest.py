@@ -27,6 +27,18 @@ def harness(
         yield kit
     finally:
         kit.cleanup()
+        outcome = getattr(request.node, "faults_call", None)
+        if outcome is not None and outcome.failed:
+            kit.report_failure()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
+    """Keep the call's outcome on the item, so the harness knows at teardown that the test failed."""
+    report = yield
+    if report.when == "call":
+        item.faults_call = report  # type: ignore[attr-defined]
+    return report
 
 
 @pytest.fixture

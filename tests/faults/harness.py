@@ -164,6 +164,9 @@ class Harness:
         self.processes: list[Process] = []
         self.frozen: list[Knot] = []
         self.knots: list[Knot] = []
+        # What the test counts, for its report when it fails before reporting (tests set it).
+        self.figures: Callable[[], dict[str, object]] | None = None
+        self.reported = False
 
     # --- processes ------------------------------------------------------------------------
 
@@ -320,6 +323,18 @@ class Harness:
         print(f"\n[faults] {self.name}: " + ", ".join(f"{key}={value}" for key, value in figures.items()))
         for key, value in figures.items():
             self.record(key, value)
+        self.reported = True
+
+    def report_failure(self) -> None:
+        """A test that failed before its report: its figures as they stand, if it can count them."""
+        if self.reported or self.figures is None:
+            return
+        try:
+            figures = self.figures()
+        except (DatabaseError, OSError) as exc:
+            print(f"\n[faults] {self.name}: no figures ({exc})")
+            return
+        self.report(**figures, at_failure=True)
 
 
 def axfr(knot: Knot) -> dict[str, dict[str, list[str]]]:

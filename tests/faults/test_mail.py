@@ -44,6 +44,7 @@ def test_smtp_down_and_back(
     make_case: Callable[..., Case],
     at: dt.datetime,
 ) -> None:
+    harness.figures = lambda: outbox_figures(sink.received())
     notices = work.pending_notices(make_case, work.domains(make_domain, "down", 60), at)
     workers = [harness.worker(harness.env(sink.env())) for _ in range(2)]
     # The server is not running: each notice is tried once, refused, and waits for its retry.
@@ -80,6 +81,7 @@ def test_smtp_killed_mid_batch(
     make_case: Callable[..., Case],
     at: dt.datetime,
 ) -> None:
+    harness.figures = lambda: outbox_figures(sink.received())
     notices = work.pending_notices(make_case, work.domains(make_domain, "midsmtp", 120), at)
     sink.start()
     worker = harness.worker(harness.env(sink.env()))
@@ -122,6 +124,7 @@ def test_a_worker_killed_mid_batch_five_times(
     at: dt.datetime,
 ) -> None:
     kills = 5
+    harness.figures = lambda: outbox_figures(sink.received())
     notices = work.pending_notices(make_case, work.domains(make_domain, "killed", 200), at)
     sink.start()
     rng = random.Random(5)
@@ -169,6 +172,7 @@ def test_postgresql_restarted_while_workers_run(
     make_case: Callable[..., Case],
     at: dt.datetime,
 ) -> None:
+    harness.figures = lambda: outbox_figures(sink.received())
     notices = work.pending_notices(make_case, work.domains(make_domain, "pgrestart", 150), at)
     sink.start()
     workers = [harness.worker(harness.env(sink.env())) for _ in range(2)]

@@ -87,6 +87,7 @@ def test_three_workers_at_once_do_everything_once(
     knot = harness.knot(work.zone_lines(names + bystanders))
     suspended = work.decide_all(work.escalation(make_case, names, at), "suspended", at)
 
+    harness.figures = lambda: outbox_figures(sink.received())
     sink.start()
     env = harness.env(sink.env(), knot_env(knot, tmp_path))
     workers = [harness.worker(env) for _ in range(3)]
