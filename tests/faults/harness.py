@@ -108,11 +108,14 @@ class Sink:
         self.process: Process | None = None
         self.starts = 0
 
-    def start(self) -> None:
+    def start(self, *, die_after: int | None = None) -> None:
+        """Start the sink (again); with `die_after` it SIGKILLs itself after taking that many
+        messages, before it answers the last one (see smtpsink.py)."""
         self.starts += 1
         self.process = self.harness.spawn(
             f"smtp sink #{self.starts}",
-            [sys.executable, str(SINK), str(self.port), str(self.record)],
+            [sys.executable, str(SINK), str(self.port), str(self.record)]
+            + ([str(die_after)] if die_after else []),
         )
         self.harness.wait_for(lambda: _port_open(self.port), timeout=15, what="the SMTP sink to listen")
 

@@ -83,18 +83,18 @@ def test_smtp_killed_mid_batch(
 ) -> None:
     harness.figures = lambda: outbox_figures(sink.received())
     notices = work.pending_notices(make_case, work.domains(make_domain, "midsmtp", 120), at)
-    sink.start()
+    # The sink is SIGKILLed at the worst moment of a message in the middle of the batch: it has
+    # taken the message, and dies before it says so.
+    when = random.Random(2).randint(10, 40)
+    sink.start(die_after=when)
     worker = harness.worker(harness.env(sink.env()))
-    when = random.Random(2).randint(10, 40)  # inside the first batch of claims, whatever its size
+    assert sink.process is not None
+    dead = sink.process
     harness.wait_for(
-        lambda: len(sink.received()) >= when,
-        timeout=90,
-        what=f"{when} notices at the sink",
-        alive=[worker],
+        lambda: not dead.alive(), timeout=90, what=f"the sink to die at message {when}", alive=[worker]
     )
-    sink.kill()
     at_kill = len(sink.received())
-    # The worker goes on with its batch and finds nobody listening before the sink is back.
+    # The worker goes on with the batch and finds nobody listening before the sink is back.
     harness.wait_for(
         lambda: Notice.objects.filter(state=Notice.State.PENDING, attempts__gte=1).exists(),
         timeout=30,
@@ -107,9 +107,10 @@ def test_smtp_killed_mid_batch(
     )
     exit_code = worker.terminate()
     received = sink.received()
-    harness.report(**outbox_figures(received), killed_after=at_kill, seconds_to_settle=round(took, 1))
+    harness.report(**outbox_figures(received), killed_at=at_kill, seconds_to_settle=round(took, 1))
     assert exit_code == 0
-    # The one message in flight when the server died may be unconfirmed — if the server had it.
+    assert at_kill == when
+    # The one message in flight when the server died may be unconfirmed — the server has it.
     assert_each_delivered_once(received, unconfirmed_allowed=1)
     assert len(notices) == Notice.objects.count()
     assert work.repeated_events() == {}
