@@ -128,7 +128,7 @@ def main() -> None:
     workers = web_workers()
     print(f"  server: gunicorn, {workers} processes, on {os.cpu_count()} cores")
     server = subprocess.Popen(  # noqa: S603 - our own command
-        gunicorn(f"127.0.0.1:{port}", workers),
+        gunicorn(f"127.0.0.1:{port}", workers, Path(work) / "run" / "gunicorn.ctl"),
         env={**os.environ, "ZONEWARDEN_LOG_LEVEL": "WARNING"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

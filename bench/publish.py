@@ -1,8 +1,9 @@
 """Benchmark: publish 1,000 suspensions to a real Knot DNS server on loopback.
 
 Knot is started with a kz. zone of 1,000 delegated names (with glue) and a TSIG key. Timed:
-zonewarden's `publish_due` with the rfc2136 publisher only — claiming the rows, UPDATE messages of
-100 names, reading every name back, recording each outcome on its case. In the same run, the
+zonewarden's `publish_due` with the rfc2136 publisher only — one batch of 100 names at a time:
+claiming its rows, its UPDATE message, reading every name back (16 queries in flight), recording
+each outcome on its case; then the next batch. In the same run, the
 floor: dnspython sending the same UPDATE messages to a fresh server, nothing else. Target ≥ 200
 names/s. Environment: BENCH_DNS_NAMES (default 1000).
 """
@@ -90,7 +91,8 @@ def main() -> None:
     finally:
         floor_server.stop()
     print(
-        f"dns: {NAMES} suspensions to Knot on loopback, {publishers.BATCH} names per UPDATE, read back one by one"
+        f"dns: {NAMES} suspensions to Knot on loopback, {publishers.BATCH} names per UPDATE and claim, "
+        f"read back {publishers.READBACK_AT_ONCE} at a time"
     )
     print(f"  zonewarden publish_due: {elapsed:.2f} s, {NAMES / elapsed:,.0f} names/s")
     print(

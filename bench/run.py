@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-BENCHES = ["ingest", "checks", "letters", "publish", "lists"]
+BENCHES = ["ingest", "checks", "letters", "publish", "lists", "lanes"]
 
 
 def main() -> None:

@@ -151,6 +151,13 @@ zone:
             "ZONEWARDEN_DNS_TIMEOUT": 2,
         }
 
+    def environment(self, *, secret: str = SECRET) -> dict[str, str]:
+        """The same, as a process started by a test reads it from its environment."""
+        return {
+            name: ",".join(value) if isinstance(value, list) else str(value)
+            for name, value in self.settings(secret=secret).items()
+        }
+
 
 @contextlib.contextmanager
 def wall_clock() -> Iterator[None]:

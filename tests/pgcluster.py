@@ -112,6 +112,30 @@ def start_cluster() -> str:
     return f"postgres://postgres@127.0.0.1:{port}/zonewarden"
 
 
+def restart_cluster() -> None:
+    """Restart the suite's cluster as an administrator does (`pg_ctl restart -m fast`): every
+    connection is cut, and the server is back within a second or two."""
+    root, data, bin_dir = _cluster.get("root"), _cluster.get("data"), _cluster.get("bin")
+    if not isinstance(root, Path) or not isinstance(data, Path) or not isinstance(bin_dir, Path):
+        raise RuntimeError("the suite's PostgreSQL cluster is not running (run with --db postgres)")
+    # -l: the restarted server must not hold our pipes open; its options are the ones it ran with.
+    _as_postgres(
+        [
+            str(bin_dir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(root / "log"),
+            "-m",
+            "fast",
+            "-w",
+            "-t",
+            "60",
+            "restart",
+        ]
+    )
+
+
 def stop_cluster() -> None:
     root, data, bin_dir = _cluster.get("root"), _cluster.get("data"), _cluster.get("bin")
     if not isinstance(root, Path) or not isinstance(data, Path) or not isinstance(bin_dir, Path):

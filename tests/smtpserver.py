@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import socket
 import threading
@@ -30,11 +31,16 @@ class Received:
 
 @dataclass
 class Handler:
-    """Accepts mail into `received`, or answers `rcpt_reply` / `data_reply` when they are set."""
+    """Accepts mail into `received`, or answers `rcpt_reply` / `data_reply` when they are set.
+
+    `data_delay`: seconds to think before answering DATA, as a busy server does (a worker killed
+    meanwhile leaves its notice mid-conversation).
+    """
 
     received: list[Received] = field(default_factory=list)
     rcpt_reply: str | None = None
     data_reply: str | None = None
+    data_delay: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:  # noqa: N802
@@ -44,6 +50,8 @@ class Handler:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        if self.data_delay:
+            await asyncio.sleep(self.data_delay)
         if self.data_reply:
             return self.data_reply
         with self.lock:
@@ -88,6 +96,10 @@ class SMTPServer:
             "EMAIL_HOST_USER": "",
             "EMAIL_HOST_PASSWORD": "",
         }
+
+    def environment(self) -> dict[str, str]:
+        """The same, as a process started by a test reads it from its environment."""
+        return {"ZONEWARDEN_SMTP_HOST": "127.0.0.1", "ZONEWARDEN_SMTP_PORT": str(self.port)}
 
 
 @contextmanager

@@ -105,6 +105,41 @@ def test_serve_demo_starts_and_stops_the_demo_sites(tmp_path: Path) -> None:
     assert not answers(address, book.dns_port), "the demo's name server outlived serve"
 
 
+def sites_pid(serve: subprocess.Popen[str]) -> int | None:
+    """The pid of serve's `demo --serve-sites` child (None while it has none)."""
+    for entry in Path("/proc").iterdir():
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+        except (OSError, ValueError, IndexError):
+            continue
+        if parent == serve.pid and b"--serve-sites" in command:
+            return int(entry.name)
+    return None
+
+
+def test_serve_demo_starts_the_demo_sites_again_when_they_die(tmp_path: Path) -> None:
+    address = network.DEFAULT_ADDRESS
+    book = SiteBook(zones=["kz"])
+    book.add("almatybank12.kz", "Almatybank12 LLP")
+    book.address, book.http_port, book.dns_port = address, free_port(), free_udp_and_tcp_port(address)
+    book.save(tmp_path / network.STATE_FILE)
+    web = free_port()
+    with serve_demo(tmp_path, web) as serve:
+        try:
+            assert wait_for(lambda: answers(address, book.http_port) and answers("127.0.0.1", web), 30)
+            first = sites_pid(serve)
+            assert first is not None
+            os.kill(first, signal.SIGKILL)
+            assert wait_for(lambda: sites_pid(serve) not in (None, first), 30), "not started again"
+            assert wait_for(lambda: answers(address, book.http_port) and answers(address, book.dns_port), 30)
+        finally:
+            output = stop(serve)
+    assert serve.returncode == 0, output
+    assert f"the demo's sites (pid {first}) was killed by SIGKILL" in output
+    assert not answers(address, book.http_port), "the demo's sites outlived serve"
+
+
 def test_serve_demo_without_saved_sites_warns_and_serves_the_rest(tmp_path: Path) -> None:
     web = free_port()
     with serve_demo(tmp_path, web) as serve:

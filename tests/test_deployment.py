@@ -81,6 +81,7 @@ def test_the_readme_deployment_reaches_the_first_notice(
     (etc / "secret-key").write_text("deployment-test-" + "k" * 48 + "\n", encoding="utf-8")
     (etc / "tsig-secret").write_text(SECRET + "\n", encoding="utf-8")
     (etc / "first-password").write_text("a long and private pass phrase\n", encoding="utf-8")
+    (etc / "metrics-token").write_text("m" * 64 + "\n", encoding="utf-8")
     (srv / "registry.csv").write_text(REGISTRY_CSV, encoding="utf-8")
     (srv / "first-incidents.csv").write_text(INCIDENTS_CSV, encoding="utf-8")
     assert base64.b64decode(SECRET)
@@ -95,6 +96,7 @@ def test_the_readme_deployment_reaches_the_first_notice(
                 "ZONEWARDEN_ALLOWED_HOSTS=abuse.cert.kz",
                 "ZONEWARDEN_BASE_URL=https://abuse.cert.kz",
                 "ZONEWARDEN_BEHIND_PROXY=true",
+                f"ZONEWARDEN_METRICS_TOKEN_FILE={etc / 'metrics-token'}",
                 "ZONEWARDEN_ZONES=kz",
                 "ZONEWARDEN_CERT_NAME=KZ-CERT",
                 "ZONEWARDEN_CERT_DOMAIN=cert.kz",

@@ -507,10 +507,10 @@ def check_resolver() -> Finding:
 
 def check_worker() -> Finding:
     """Check that a worker beat within two tick periods."""
-    from zonewarden.jobs.heartbeat import alive_workers, last_heartbeat
+    from zonewarden.jobs.heartbeat import alive_within, alive_workers, last_heartbeat
 
     now = clock.now()
-    within = dt.timedelta(seconds=2 * settings.ZONEWARDEN_TICK_SECONDS)
+    within = alive_within()
     alive = alive_workers(now, within)
     if alive:
         latest = alive[0]

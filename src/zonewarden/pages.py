@@ -25,6 +25,7 @@ from zonewarden import access, charts, clock
 from zonewarden.cases import workflow
 from zonewarden.cases.models import State
 from zonewarden.intake.models import Category, Incident
+from zonewarden.jobs import heartbeat
 from zonewarden.whois.parser import to_alabel
 
 
@@ -258,4 +259,13 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     matching = [item for item in items if request.path.startswith(str(item["url"]))]
     if matching:
         max(matching, key=lambda item: len(str(item["url"])))["current"] = True
-    return {"navigation": items}
+    context: dict[str, Any] = {"navigation": items}
+    if everything or user.is_staff:
+        # A callable: the template asks (one query) only where it shows the banner.
+        context["worker_down"] = no_worker_alive
+    return context
+
+
+def no_worker_alive() -> bool:
+    """Whether no worker is alive now: nothing is sent and no case moves on (the staff's banner)."""
+    return not heartbeat.any_alive(clock.now())

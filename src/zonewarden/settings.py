@@ -266,6 +266,8 @@ SECURE_HSTS_SECONDS = env_int("ZONEWARDEN_HSTS_SECONDS", 31536000 if PRODUCTION 
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("ZONEWARDEN_HSTS_SUBDOMAINS", PRODUCTION)
 SECURE_HSTS_PRELOAD = env_bool("ZONEWARDEN_HSTS_PRELOAD", PRODUCTION)
 SECURE_SSL_REDIRECT = env_bool("ZONEWARDEN_SSL_REDIRECT", PRODUCTION)
+# A load balancer probes /healthz over plain HTTP: it gets the answer, not a redirect to HTTPS.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 if env_bool("ZONEWARDEN_BEHIND_PROXY", False):  # a reverse proxy that terminates TLS sets the header
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # A replay clock for a whole non-production database (see zonewarden.clock): a fixed moment or a
@@ -311,6 +313,13 @@ ZONEWARDEN_LETTER_LANGUAGE = env_str("ZONEWARDEN_LETTER_LANGUAGE", "ru")
 # How long a worker may hold a claimed job before another may take it over (the first died).
 ZONEWARDEN_JOB_LEASE_SECONDS = env_int("ZONEWARDEN_JOB_LEASE_SECONDS", 300, minimum=5)
 ZONEWARDEN_TICK_SECONDS = env_int("ZONEWARDEN_TICK_SECONDS", 60, minimum=1)
+# `zonewarden serve` starts its worker again when it exits; more than this many restarts within the
+# window (about five minutes of a worker that dies at once, given the growing pauses) and serve stops
+# the web server and exits 1 rather than serve pages over a dead worker.
+ZONEWARDEN_WORKER_RESTARTS = env_int("ZONEWARDEN_WORKER_RESTARTS", 10, minimum=0)
+ZONEWARDEN_WORKER_RESTART_WINDOW_SECONDS = env_int("ZONEWARDEN_WORKER_RESTART_WINDOW_SECONDS", 600, minimum=1)
+# The bearer token Prometheus scrapes /metrics with (empty: staff's sessions only); or _FILE.
+ZONEWARDEN_METRICS_TOKEN = env_str("ZONEWARDEN_METRICS_TOKEN", "").strip()
 
 DEFAULT_FROM_EMAIL = f"incident@{ZONEWARDEN_CERT_DOMAIN}"
 ZONEWARDEN_CHECK_USER_AGENT = ZONEWARDEN_CHECK_USER_AGENT.format(

@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.contrib.auth.views import LoginView, LogoutView
 from django.urls import include, path, re_path
 
-from zonewarden import pages
+from zonewarden import health, pages
 from zonewarden.cases.views import owner_case, suspended
 from zonewarden.notices import views as notice_views
 from zonewarden.registry import pages as registry_pages
@@ -16,6 +16,8 @@ admin.site.site_title = "zonewarden"
 
 urlpatterns = [
     path("", pages.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
+    path("metrics", health.metrics, name="metrics"),
     path("login/", LoginView.as_view(template_name="pages/login.html"), name="login"),
     path("logout/", LogoutView.as_view(), name="logout"),
     path("dashboard/", pages.dashboard, name="dashboard"),

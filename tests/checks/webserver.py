@@ -18,6 +18,7 @@ class Answer:
     content_type: str = "text/html"
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    hold: threading.Event | None = None  # answer only once it is set: a site that hangs until told
 
 
 class WebServer:
@@ -47,6 +48,8 @@ class WebServer:
             return web.Response(status=404, text="not found")
         if answer.delay:
             await asyncio.sleep(answer.delay)
+        while answer.hold is not None and not answer.hold.is_set():
+            await asyncio.sleep(0.02)
         return web.Response(
             body=answer.body, status=answer.status, content_type=answer.content_type, headers=answer.headers
         )

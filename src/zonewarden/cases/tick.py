@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -19,6 +20,8 @@ from zonewarden.cases import workflow
 from zonewarden.cases.models import Case, Policy, State
 from zonewarden.checks.models import Purpose
 from zonewarden.checks.schedule import queue_check
+from zonewarden.jobs import heartbeat
+from zonewarden.jobs.queue import worker_name
 
 log = logging.getLogger("zonewarden.tick")
 TICK_ACTOR = "system:tick"
@@ -28,6 +31,7 @@ TICK_ACTOR = "system:tick"
 class TickSummary:
     at: dt.datetime
     actions: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0  # how long the tick took
 
     def __str__(self) -> str:
         if not self.actions:
@@ -98,8 +102,13 @@ def _move_one(case_id: int, at: dt.datetime, policy: Policy) -> str | None:
         return "cleared"
 
 
-def tick(at: dt.datetime | None = None, *, batch_size: int = 500) -> TickSummary:
-    """Move every case due at `at` (default: now) one step on; safe to run twice or concurrently."""
+def tick(at: dt.datetime | None = None, *, batch_size: int = 500, worker: str | None = None) -> TickSummary:
+    """Move every case due at `at` (default: now) one step on; safe to run twice or concurrently.
+
+    How long it took goes on the heartbeat of `worker` (default: this process's worker name), for
+    /metrics; a process that is no worker (`zonewarden tick`) has no heartbeat and records nothing.
+    """
+    started = time.monotonic()  # a duration, not a moment: the clock's replay does not apply
     moment = at or clock.now()
     summary = TickSummary(moment)
     policy = Policy.current()
@@ -119,6 +128,8 @@ def tick(at: dt.datetime | None = None, *, batch_size: int = 500) -> TickSummary
         last_id = due[-1]
     if policy.auto_escalate and (escalated := _auto_escalate(moment)):
         summary.actions["escalated"] += escalated
+    summary.seconds = time.monotonic() - started
+    heartbeat.record_tick(worker or worker_name(), moment, summary.seconds)
     log.log(logging.INFO if summary.actions else logging.DEBUG, "%s", summary)
     return summary
 

@@ -18,6 +18,15 @@ class JobAdmin(admin.ModelAdmin[Job]):
 class WorkerHeartbeatAdmin(RecordAdmin[WorkerHeartbeat]):
     """The workers' heartbeats, as the workers wrote them: read-only."""
 
-    list_display = ["name", "version", "started_at", "beat_at", "stopped_at"]
+    list_display = ["name", "version", "started_at", "beat_at", "stopped_at", "tick_seconds"]
     search_fields = ["name"]
-    readonly_fields = ["name", "version", "started_at", "beat_at", "stopped_at"]
+    readonly_fields = [
+        "name",
+        "version",
+        "started_at",
+        "beat_at",
+        "stopped_at",
+        "tick_at",
+        "tick_seconds",
+        "lanes",
+    ]

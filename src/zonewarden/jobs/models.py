@@ -50,6 +50,14 @@ class WorkerHeartbeat(models.Model):
     stopped_at = models.DateTimeField(
         null=True, blank=True, help_text="When it stopped cleanly; empty while it runs (or if it died)"
     )
+    tick_at = models.DateTimeField(null=True, blank=True, help_text="When this worker last ran the tick")
+    tick_seconds = models.FloatField(null=True, blank=True, help_text="How long that tick took, in seconds")
+    lanes = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Per lane the worker runs: its last finished round and item, since when it works "
+        "on the current one, the last error",
+    )
 
     class Meta:
         ordering = ["-beat_at"]

@@ -1,9 +1,10 @@
 """Queue work in the caller's transaction; claim and run it so that two workers never do it twice.
 
-A worker claims a job with a conditional UPDATE (state and lease as read), so of two workers
-racing for one row exactly one sees a row count of 1. A worker that dies holding a job leaves it
-`running` with a lease in the past; the next worker takes it over. Handlers therefore must be
-idempotent: they may run again after a crash, and must notice that their effect already happened.
+Jobs are a `zonewarden.queues.Queue`: a worker claims one job with a conditional UPDATE just
+before it runs it, so of two workers racing for one row exactly one wins, and a worker that dies
+holds at most that one job. It stays `running` with a lease in the past; the next worker takes it
+over. Handlers therefore must be idempotent: they may run again after a crash, and must notice that
+their effect already happened. A job's kind says its lane (`zonewarden.queues.lane_of_kind`).
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 
 from zonewarden import clock
 from zonewarden.jobs.models import Job
+from zonewarden.queues import Queue, backoff, holding, is_database_outage, kinds_of_lane
+
+__all__ = ["JOBS", "PermanentFailure", "backoff", "claim", "enqueue", "handler", "run_due_jobs", "run_job"]
 
 log = logging.getLogger("zonewarden.jobs")
 
@@ -81,30 +84,36 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _claimable(now: dt.datetime) -> Q:
-    return Q(state=Job.State.PENDING, due_at__lte=now) | Q(state=Job.State.RUNNING, lease_until__lt=now)
+JOBS = Queue(
+    "jobs",
+    Job,
+    due_field="due_at",
+    lease_setting="ZONEWARDEN_JOB_LEASE_SECONDS",
+    working=Job.State.RUNNING,
+    order=("due_at", "id"),
+)
 
 
-def claim(now: dt.datetime, *, worker: str, limit: int = 20, kinds: list[str] | None = None) -> list[Job]:
-    """Claim up to `limit` due jobs (of `kinds`, or any) for `worker`; each is claimed by one worker."""
-    lease = dt.timedelta(seconds=settings.ZONEWARDEN_JOB_LEASE_SECONDS)
-    due = Job.objects.filter(_claimable(now))
+def _of(kinds: list[str] | None, lane: str | None) -> Q | None:
+    condition = Q()
     if kinds is not None:
-        due = due.filter(kind__in=kinds)
-    candidates = list(due.order_by("due_at", "id").values_list("id", flat=True)[:limit])
-    claimed = []
-    for job_id in candidates:
-        won = Job.objects.filter(_claimable(now), pk=job_id).update(
-            state=Job.State.RUNNING, claimed_by=worker, lease_until=now + lease, attempts=F("attempts") + 1
-        )
-        if won:
-            claimed.append(job_id)
-    return list(Job.objects.filter(pk__in=claimed).order_by("due_at", "id"))
+        condition &= Q(kind__in=kinds)
+    if lane is not None:
+        condition &= kinds_of_lane(lane)
+    return condition if (kinds is not None or lane is not None) else None
 
 
-def backoff(attempts: int) -> dt.timedelta:
-    """Return how long to wait before retry number `attempts` (1 min, 2, 4 … capped at 6 h)."""
-    return dt.timedelta(minutes=min(2 ** max(attempts - 1, 0), 360))
+def claim(
+    now: dt.datetime,
+    *,
+    worker: str,
+    limit: int = 1,
+    kinds: list[str] | None = None,
+    lane: str | None = None,
+) -> list[Job]:
+    """Claim up to `limit` due jobs (of `kinds` and `lane`, or any) for `worker`; each is claimed by one worker."""
+    won = JOBS.claim(now, worker=worker, limit=limit, where=_of(kinds, lane))
+    return list(Job.objects.filter(pk__in=won).order_by("due_at", "id"))
 
 
 def run_job(job: Job, now: dt.datetime, *, worker: str) -> bool:
@@ -117,22 +126,25 @@ def run_job(job: Job, now: dt.datetime, *, worker: str) -> bool:
             )
         func(job, now)
     except Exception as exc:
+        if is_database_outage(exc):
+            raise  # the job is not at fault: it is put back once the database answers (queues.holding)
         permanent = isinstance(exc, PermanentFailure) or job.attempts >= job.max_attempts
         error = f"{type(exc).__name__}: {exc}"
         log.warning("job %s %s failed (attempt %s): %s", job.pk, job.kind, job.attempts, error)
         if not isinstance(exc, PermanentFailure):
             log.debug("%s", traceback.format_exc())
-        Job.objects.filter(pk=job.pk, state=Job.State.RUNNING, claimed_by=worker).update(
-            state=Job.State.FAILED if permanent else Job.State.PENDING,
-            due_at=now + backoff(job.attempts),
-            last_error=error[:2000],
-            lease_until=None,
+        JOBS.retry_or_fail(
+            job.pk,
+            worker,
+            now=now,
+            attempts=job.attempts,
+            permanent=permanent,
+            failed=Job.State.FAILED,
+            error=error,
             finished_at=now if permanent else None,
         )
         return False
-    Job.objects.filter(pk=job.pk, state=Job.State.RUNNING, claimed_by=worker).update(
-        state=Job.State.DONE, finished_at=now, lease_until=None, last_error=""
-    )
+    JOBS.settle(job.pk, worker, state=Job.State.DONE, finished_at=now, lease_until=None, last_error="")
     return True
 
 
@@ -141,6 +153,9 @@ class RunSummary:
     done: int = 0
     failed: int = 0
 
+    def __bool__(self) -> bool:
+        return bool(self.done or self.failed)
+
 
 def run_due_jobs(
     now: dt.datetime | None = None,
@@ -148,18 +163,26 @@ def run_due_jobs(
     worker: str | None = None,
     limit: int = 1000,
     kinds: list[str] | None = None,
+    lane: str | None = None,
+    stop: Callable[[], bool] = lambda: False,
 ) -> RunSummary:
-    """Claim and perform the jobs (of `kinds`, or any) due at `now` until none are left or `limit` is reached."""
-    now = now or clock.now()
+    """Perform the due jobs (of `kinds` and `lane`, or any) one at a time until none is left.
+
+    Each job is claimed just before it runs, so a worker that dies holds one job, not a batch.
+    Stops after `limit` jobs, or between two jobs when `stop()` says so. Without `now`, each job
+    is claimed and run at the clock's time of its own start.
+    """
     worker = worker or worker_name()
     summary = RunSummary()
-    while summary.done + summary.failed < limit:
-        batch = claim(now, worker=worker, limit=min(20, limit - summary.done - summary.failed), kinds=kinds)
-        if not batch:
+    while summary.done + summary.failed < limit and not stop():
+        moment = now or clock.now()
+        claimed = claim(moment, worker=worker, kinds=kinds, lane=lane)
+        if not claimed:
             break
-        for job in batch:
-            if run_job(job, now, worker=worker):
-                summary.done += 1
-            else:
-                summary.failed += 1
+        with holding(JOBS, [claimed[0].pk], worker):
+            succeeded = run_job(claimed[0], moment, worker=worker)
+        if succeeded:
+            summary.done += 1
+        else:
+            summary.failed += 1
     return summary

@@ -1,24 +1,28 @@
 """The outbox: notices are rows; workers claim them, send them once through SMTP, and record it.
 
-A notice is written (state pending) in the transaction that decides it is due. A worker claims it
-with a conditional UPDATE (pending → sending, its name and a lease), so two workers never take the
-same row. Just before sending, the body is rendered with the deadline counted from that moment,
-and saved. After the SMTP server has accepted the message the row becomes sent and the case's
-clock starts (`workflow.record_notice_sent` with the same deadline the owner reads).
+A notice is written (state pending) in the transaction that decides it is due. The outbox is a
+`zonewarden.queues.Queue`: a worker claims one notice with a conditional UPDATE (pending → sending,
+its name and a lease), so two workers never take the same row, and claims the next only after it
+has recorded the first: a notice is `sending` only while it is being handed to the SMTP server.
+Just before sending, the body is rendered with the deadline counted from that moment, and saved.
+After the SMTP server has accepted the message the row becomes sent and the case's clock starts
+(`workflow.record_notice_sent` with the same deadline the owner reads).
 
 SMTP trouble (connection refused, timeout, 4xx) puts the row back to pending with a later attempt
 (backoff); a 5xx refusal of the recipient fails it for good and counts as a hard bounce. A worker
-that dies after the server accepted the message but before the row says so leaves it `sending`;
-when the lease runs out the row becomes `unconfirmed` and is never sent again on its own. It is
-confirmed when its copy turns up (the embedded sink, or the archive copy read from the Maildir)
-or by an analyst (`zonewarden notices resolve`).
-"""
+that dies while it talks to the SMTP server, or after the server accepted the message but before
+the row says so, leaves that one row `sending`; when the lease runs out the row becomes
+`unconfirmed` and is never sent again on its own. It is confirmed when its copy turns up (the
+embedded sink, or the archive copy read from the Maildir) or by an analyst (`zonewarden notices
+resolve`). A notice claimed but not yet handed over when the database went away is put back to
+pending (`zonewarden.queues.holding`), not left to become unconfirmed."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
 import smtplib
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import make_msgid
 from typing import Any
@@ -26,7 +30,6 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -35,8 +38,8 @@ from zonewarden.cases import workflow
 from zonewarden.cases.models import Case, Policy, State
 from zonewarden.cases.ownerlink import max_age, owner_url
 from zonewarden.domains.unreliable import record_unreliable
-from zonewarden.jobs.queue import backoff
 from zonewarden.notices.models import Notice, RecipientLanguage, SinkMessage
+from zonewarden.queues import Queue, handed_over, holding, settle_later, taken_back
 from zonewarden.workdays.calendar import WorkingCalendar
 
 log = logging.getLogger("zonewarden.outbox")
@@ -337,24 +340,24 @@ class SendSummary:
         )
 
 
-def claim(now: dt.datetime, *, worker: str, limit: int = 20) -> list[Notice]:
-    """Claim up to `limit` due notices; each is claimed by exactly one worker."""
-    lease = dt.timedelta(seconds=settings.ZONEWARDEN_SEND_LEASE_SECONDS)
-    due = Notice.objects.filter(state=Notice.State.PENDING, next_attempt_at__lte=now)
-    claimed = []
-    for notice_id in due.order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit]:
-        won = Notice.objects.filter(
-            pk=notice_id, state=Notice.State.PENDING, next_attempt_at__lte=now
-        ).update(
-            state=Notice.State.SENDING,
-            claimed_by=worker,
-            attempt_started_at=now,
-            lease_until=now + lease,
-            attempts=F("attempts") + 1,
-        )
-        if won:
-            claimed.append(notice_id)
-    return list(Notice.objects.filter(pk__in=claimed).select_related("case__domain").order_by("pk"))
+OUTBOX = Queue(
+    "outbox",
+    Notice,
+    due_field="next_attempt_at",
+    lease_setting="ZONEWARDEN_SEND_LEASE_SECONDS",
+    working=Notice.State.SENDING,
+    lapsed_in_doubt=True,
+    order=("next_attempt_at", "pk"),
+)
+
+
+def claim(now: dt.datetime, *, worker: str, limit: int = 1) -> list[Notice]:
+    """Claim up to `limit` due notices (pending → sending); each is claimed by exactly one worker.
+
+    The worker sends what it claims straight away: `send_due` claims one at a time.
+    """
+    won = OUTBOX.claim(now, worker=worker, limit=limit, attempt_started_at=now)
+    return list(Notice.objects.filter(pk__in=won).select_related("case__domain").order_by("pk"))
 
 
 def _still_wanted(notice: Notice) -> str | None:
@@ -404,15 +407,11 @@ def _permanent(exc: Exception) -> bool:
     return False
 
 
-def _mine(notice: Notice, worker: str) -> Any:
-    return Notice.objects.filter(pk=notice.pk, state=Notice.State.SENDING, claimed_by=worker)
-
-
 def send_one(notice: Notice, now: dt.datetime, *, worker: str, actor: str = "system:worker") -> str:
     """Send one claimed notice and record what happened; return the outcome's name."""
     reason = _still_wanted(notice)
     if reason:
-        _mine(notice, worker).update(state=Notice.State.CANCELLED, last_error=reason, lease_until=None)
+        OUTBOX.settle(notice.pk, worker, state=Notice.State.CANCELLED, last_error=reason, lease_until=None)
         return "cancelled"
     if notice.kind == Notice.Kind.OWNER:
         render_owner_notice(notice, at=now)
@@ -423,11 +422,18 @@ def send_one(notice: Notice, now: dt.datetime, *, worker: str, actor: str = "sys
             deadline=notice.deadline,
         )
     try:
+        handed_over()  # from here on the server may have it: a crash leaves the notice in doubt
         _transmit(notice)
     except (smtplib.SMTPException, OSError) as exc:
+        taken_back()  # the server did not take it: if the database is gone, the notice goes back
         return _failed(notice, exc, now, worker=worker, actor=actor)
     after_accept(notice)
-    confirm_sent(notice, at=now, actor=actor, how="the mail server accepted it")
+
+    def record() -> None:
+        confirm_sent(notice, at=now, actor=actor, how="the mail server accepted it")
+
+    settle_later(record)  # the server has it: once the database is back, say so (not "unconfirmed")
+    record()
     return "sent"
 
 
@@ -458,14 +464,17 @@ def _failed(notice: Notice, exc: Exception, now: dt.datetime, *, worker: str, ac
     permanent = _permanent(exc) or notice.attempts >= notice.max_attempts
     log.warning("notice %s attempt %s failed: %s", notice.pk, notice.attempts, error)
     with transaction.atomic():
-        updated = _mine(notice, worker).update(
-            state=Notice.State.FAILED if permanent else Notice.State.PENDING,
-            next_attempt_at=now + backoff(notice.attempts),
-            last_error=error,
-            lease_until=None,
+        outcome, updated = OUTBOX.retry_or_fail(
+            notice.pk,
+            worker,
+            now=now,
+            attempts=notice.attempts,
+            permanent=permanent,
+            failed=Notice.State.FAILED,
+            error=error,
         )
         if not updated or not permanent or notice.case is None:
-            return "failed" if permanent else "retrying"
+            return outcome
         case = Case.objects.select_related("domain__admin_contact", "domain__registrant").get(
             pk=notice.case.pk
         )
@@ -493,15 +502,13 @@ def _failed(notice: Notice, exc: Exception, now: dt.datetime, *, worker: str, ac
 
 def recover_stale(now: dt.datetime, *, actor: str = "system:worker") -> int:
     """Turn notices whose sender died mid-way into `unconfirmed`; confirm those found in the sink."""
-    stale = list(
-        Notice.objects.filter(state=Notice.State.SENDING, lease_until__lt=now).select_related("case")
-    )
+    stale = list(Notice.objects.filter(OUTBOX.lapsed(now)).select_related("case"))
     count = 0
     for notice in stale:
         with transaction.atomic():
-            if not Notice.objects.filter(
-                pk=notice.pk, state=Notice.State.SENDING, lease_until__lt=now
-            ).update(state=Notice.State.UNCONFIRMED, lease_until=None):
+            if not Notice.objects.filter(OUTBOX.lapsed(now), pk=notice.pk).update(
+                state=Notice.State.UNCONFIRMED, lease_until=None
+            ):
                 continue  # its worker finished after all, or another one got here first
             count += 1
             if notice.case is not None:
@@ -525,12 +532,32 @@ def recover_stale(now: dt.datetime, *, actor: str = "system:worker") -> int:
     return count
 
 
-def send_due(now: dt.datetime, *, worker: str, limit: int = 50) -> SendSummary:
-    """Recover notices of dead workers, then send the due ones."""
-    summary = SendSummary(unconfirmed=recover_stale(now))
-    for notice in claim(now, worker=worker, limit=limit):
-        outcome = send_one(notice, now, worker=worker)
+def send_due(
+    now: dt.datetime | None = None,
+    *,
+    worker: str,
+    limit: int | None = None,
+    stop: Callable[[], bool] = lambda: False,
+) -> SendSummary:
+    """Recover notices of dead workers, then send the due ones, one at a time, until none is left.
+
+    Each notice is claimed just before it is handed to the SMTP server and recorded right after,
+    so a worker that dies leaves at most that one in doubt; the rest stay pending for the next.
+    Stops after `limit` notices, or between two when `stop()` says so. Without `now`, each notice
+    is claimed at the clock's time of its own attempt (its lease runs from then).
+    """
+    summary = SendSummary(unconfirmed=recover_stale(now or clock.now()))
+    handled = 0
+    while (limit is None or handled < limit) and not stop():
+        moment = now or clock.now()
+        claimed = claim(moment, worker=worker)
+        if not claimed:
+            break
+        notice = claimed[0]
+        with holding(OUTBOX, [notice.pk], worker):
+            outcome = send_one(notice, moment, worker=worker)
         setattr(summary, outcome, getattr(summary, outcome) + 1)
+        handled += 1
     return summary
 
 

@@ -7,18 +7,21 @@ ZONEWARDEN_PUBLISHERS; several at once.
   zonefile — the zone file of each zone, written from the database (held names left out)
   rpz      — an RPZ zone of the suspended names for resolvers
 
-Every change is read back from the authoritative server (`readback`).
+Every change is read back from the authoritative server (`readback`; a batch's names several at a
+time, `readback_all`).
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
+import contextvars
 import fcntl
 import os
 import tempfile
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import dns.exception
@@ -37,6 +40,7 @@ from zonewarden.domains.models import Domain
 from zonewarden.intake.normalize import in_zones
 
 BATCH = 100
+READBACK_AT_ONCE = 16  # read-back queries in flight at once (UDP, to the authoritative server)
 
 
 class PublishError(Exception):
@@ -160,6 +164,22 @@ def readback(domain: Domain) -> dict[str, object]:
         "nameservers": servers,
         "at": clock.now().isoformat(),
     }
+
+
+def readback_all(domains: Sequence[Domain]) -> list[dict[str, object] | PublishError]:
+    """`readback` of each domain, `READBACK_AT_ONCE` queries in flight at a time; an error in its place."""
+
+    def one(domain: Domain) -> dict[str, object] | PublishError:
+        try:
+            return readback(domain)
+        except PublishError as exc:
+            return exc
+
+    if len(domains) <= 1:
+        return [one(domain) for domain in domains]
+    with ThreadPoolExecutor(max_workers=min(READBACK_AT_ONCE, len(domains))) as pool:
+        # Each query in a copy of our context: the clock's `--at` moment lives in a ContextVar.
+        return list(pool.map(lambda domain: contextvars.copy_context().run(one, domain), domains))
 
 
 def _write(path: Path, text: str) -> None:

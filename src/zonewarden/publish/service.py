@@ -1,9 +1,10 @@
 """Publish suspensions and restorations to the DNS: never lost, never applied twice.
 
-A decision of the registry writes a pending Publication in its own transaction. `publish_due`
-claims due rows with a conditional UPDATE (two workers never take the same one; a dead worker's
-lease runs out and the row is taken again), applies them with every configured publisher, reads
-the result back from the authoritative server and marks them applied. A DNS server that is down
+A decision of the registry writes a pending Publication in its own transaction. Publications are
+a `zonewarden.queues.Queue`: `publish_due` claims one UPDATE message's worth of due rows (`BATCH`
+names) with conditional UPDATEs (two workers never take the same one; a dead worker's lease runs
+out and its rows are taken again), applies them with every configured publisher, reads the result
+back from the authoritative server and marks them applied, then claims the next batch. A DNS server that is down
 leaves them pending, retried with backoff; a refusal that retrying cannot cure (a wrong TSIG key,
 NOTAUTH, REFUSED) fails them and says so on the case. Applying a change again after a crash is
 harmless: a suspension deletes an NS set that may be gone already, a restoration replaces it.
@@ -12,19 +13,19 @@ harmless: a suspension deletes an NS set that may be gone already, a restoration
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
 
 from zonewarden import clock
 from zonewarden.cases import workflow
 from zonewarden.cases.models import Case
 from zonewarden.domains.models import Domain
-from zonewarden.jobs.queue import backoff
 from zonewarden.publish.models import Publication
-from zonewarden.publish.publishers import PUBLISHERS, PublishError, readback
+from zonewarden.publish.publishers import BATCH, PUBLISHERS, PublishError, readback_all
+from zonewarden.queues import Queue, holding
 
 ACTOR = "system:dns"
 
@@ -52,6 +53,10 @@ class PublishSummary:
     retrying: int = 0
     failed: int = 0
 
+    @property
+    def handled(self) -> int:
+        return self.applied + self.retrying + self.failed
+
     def __bool__(self) -> bool:
         return bool(self.applied or self.retrying or self.failed)
 
@@ -59,23 +64,18 @@ class PublishSummary:
         return f"applied {self.applied}, retrying {self.retrying}, failed {self.failed}"
 
 
-def _claimable(now: dt.datetime) -> Q:
-    return Q(state=Publication.State.PENDING, next_attempt_at__lte=now) & (
-        Q(lease_until__isnull=True) | Q(lease_until__lt=now)
-    )
+PUBLICATIONS = Queue(
+    "publications",
+    Publication,
+    due_field="next_attempt_at",
+    lease_setting="ZONEWARDEN_JOB_LEASE_SECONDS",
+    order=("pk",),  # in the order decided: a restoration after its suspension
+)
 
 
-def claim(now: dt.datetime, *, worker: str, limit: int = 1000) -> list[Publication]:
-    lease = now + dt.timedelta(seconds=settings.ZONEWARDEN_JOB_LEASE_SECONDS)
-    ids = list(
-        Publication.objects.filter(_claimable(now)).order_by("pk").values_list("pk", flat=True)[:limit]
-    )
-    won = []
-    for pk in ids:
-        if Publication.objects.filter(_claimable(now), pk=pk).update(
-            claimed_by=worker, lease_until=lease, attempts=F("attempts") + 1
-        ):
-            won.append(pk)
+def claim(now: dt.datetime, *, worker: str, limit: int = BATCH) -> list[Publication]:
+    """Claim up to `limit` due publications (one UPDATE message's worth by default) for `worker`."""
+    won = PUBLICATIONS.claim(now, worker=worker, limit=limit)
     return list(Publication.objects.filter(pk__in=won).select_related("domain").order_by("pk"))
 
 
@@ -85,13 +85,35 @@ def _expected(publication: Publication) -> list[str]:
     return sorted(str(ns["name"]).rstrip(".").lower() for ns in publication.domain.nameservers or [])
 
 
-def publish_due(now: dt.datetime | None = None, *, worker: str = "worker") -> PublishSummary:
-    """Apply the due publications with every configured publisher, read them back, record the outcome."""
-    moment = now or clock.now()
+def publish_due(
+    now: dt.datetime | None = None,
+    *,
+    worker: str = "worker",
+    limit: int | None = None,
+    stop: Callable[[], bool] = lambda: False,
+) -> PublishSummary:
+    """Apply the due publications, one UPDATE's worth (`BATCH` names) at a time, until none is left.
+
+    Each batch is claimed just before it is sent, applied with every configured publisher, read
+    back and recorded before the next is claimed: a worker that dies holds one batch, not the
+    queue. Stops after `limit` publications, or between two batches when `stop()` says so.
+    Without `now`, each batch is claimed at the clock's time of its own start.
+    """
     summary = PublishSummary()
-    batch = claim(moment, worker=worker)
-    if not batch:
-        return summary
+    while (limit is None or summary.handled < limit) and not stop():
+        moment = now or clock.now()
+        size = BATCH if limit is None else min(BATCH, limit - summary.handled)
+        batch = claim(moment, worker=worker, limit=size)
+        if not batch:
+            break
+        with holding(PUBLICATIONS, [p.pk for p in batch], worker):
+            _publish_batch(batch, moment, worker, summary)
+    return summary
+
+
+def _publish_batch(
+    batch: list[Publication], moment: dt.datetime, worker: str, summary: PublishSummary
+) -> None:
     changes = [(p.domain, p.action) for p in batch]
     results: dict[str, dict[str, str]] = {}
     error: PublishError | None = None
@@ -110,9 +132,12 @@ def publish_due(now: dt.datetime | None = None, *, worker: str = "worker") -> Pu
             results[name] = {"state": "failed", "detail": str(exc)}
             break
         results[name] = {"state": "done", "at": moment.isoformat()}
-    for publication in batch:
+    seen: list[dict[str, object] | PublishError] = [{"checked": False}] * len(batch)
+    if error is None and "rfc2136" in settings.ZONEWARDEN_PUBLISHERS:
+        seen = readback_all([publication.domain for publication in batch])
+    for publication, answer in zip(batch, seen, strict=True):
         if error is None:
-            error_one = _read_back(publication, moment, results, worker)
+            error_one = _read_back(publication, answer, moment, results, worker)
             if error_one is None:
                 summary.applied += 1
                 continue
@@ -120,25 +145,26 @@ def publish_due(now: dt.datetime | None = None, *, worker: str = "worker") -> Pu
         else:
             outcome = _failed(publication, error, moment, results, worker)
         setattr(summary, outcome, getattr(summary, outcome) + 1)
-    return summary
 
 
 def _read_back(
-    publication: Publication, now: dt.datetime, results: dict[str, dict[str, str]], worker: str
+    publication: Publication,
+    seen: dict[str, object] | PublishError,
+    now: dt.datetime,
+    results: dict[str, dict[str, str]],
+    worker: str,
 ) -> PublishError | None:
-    seen: dict[str, object] = {"checked": False}
-    if "rfc2136" in settings.ZONEWARDEN_PUBLISHERS:
-        try:
-            seen = readback(publication.domain)
-        except PublishError as exc:
-            return exc
+    """Check what the server answered for the publication's name; record it applied if it is right."""
+    if isinstance(seen, PublishError):
+        return seen
+    if "nameservers" in seen:  # read back (with rfc2136); {"checked": False} otherwise
         expected = _expected(publication)
         if seen["nameservers"] != expected:
             return PublishError(f"read back {seen['nameservers']} where {expected} was expected")
     with transaction.atomic():
-        if not Publication.objects.filter(
-            pk=publication.pk, claimed_by=worker, state=Publication.State.PENDING
-        ).update(
+        if not PUBLICATIONS.settle(
+            publication.pk,
+            worker,
             state=Publication.State.APPLIED,
             applied_at=now,
             lease_until=None,
@@ -174,14 +200,17 @@ def _failed(
 ) -> str:
     permanent = error.permanent or publication.attempts >= settings.ZONEWARDEN_PUBLISH_MAX_ATTEMPTS
     with transaction.atomic():
-        Publication.objects.filter(pk=publication.pk, claimed_by=worker).update(
-            state=Publication.State.FAILED if permanent else Publication.State.PENDING,
-            next_attempt_at=now + backoff(publication.attempts),
-            lease_until=None,
-            last_error=str(error)[:2000],
+        outcome, changed = PUBLICATIONS.retry_or_fail(
+            publication.pk,
+            worker,
+            now=now,
+            attempts=publication.attempts,
+            permanent=permanent,
+            failed=Publication.State.FAILED,
+            error=str(error),
             results=results,
         )
-        if permanent and publication.case_id is not None:
+        if changed and permanent and publication.case_id is not None:
             case = Case.objects.get(pk=publication.case_id)
             workflow.record_event(
                 case,
@@ -191,4 +220,4 @@ def _failed(
                 state_before=case.state,
                 detail={"error": str(error)[:500]},
             )
-    return "failed" if permanent else "retrying"
+    return outcome

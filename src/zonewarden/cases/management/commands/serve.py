@@ -1,19 +1,26 @@
-"""`zonewarden serve`: the web server (gunicorn, several processes) and the worker together;
-Ctrl-C or SIGTERM stops both. With `--demo`, the demo's sites and name server run beside them."""
+"""`zonewarden serve`: the web server (gunicorn, several processes) and the worker together, each
+started again when it exits (see zonewarden.supervisor); Ctrl-C or SIGTERM stops both. With
+`--demo`, the demo's sites and name server run beside them."""
 
 from __future__ import annotations
 
 import os
 import secrets
 import signal
-import subprocess
 import sys
 from argparse import ArgumentParser
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+
+from zonewarden.supervisor import Child, GaveUp, RestartPolicy, Supervisor
+
+# The longest path a Unix socket can be bound to on Linux (sun_path holds 108 bytes with the NUL).
+UNIX_SOCKET_PATH_MAX = 107
 
 
 class Command(BaseCommand):
@@ -48,40 +55,59 @@ class Command(BaseCommand):
             users.objects.create_superuser("admin", "", password)
             login = f"log in as admin with the one-time password {password} (shown only now: change it)"
 
-        def interrupt(signum: int, frame: FrameType | None) -> None:
-            raise KeyboardInterrupt
-
-        # A SIGTERM (from a service manager or `timeout`) stops both children like Ctrl-C does.
-        signal.signal(signal.SIGTERM, interrupt)
-        command = [sys.executable, "-m", "zonewarden"]
-        environment = None
-        sites = None
-        if options["demo"]:
-            sites, environment = self._demo_sites(command)
-        # Our own interpreter and module, with fixed arguments.
-        worker = (
-            None if options["no_worker"] else subprocess.Popen([*command, "worker"], env=environment)  # noqa: S603
+        policy = RestartPolicy(
+            limit=settings.ZONEWARDEN_WORKER_RESTARTS,
+            window=settings.ZONEWARDEN_WORKER_RESTART_WINDOW_SECONDS,
         )
-        web = subprocess.Popen(gunicorn(options["addr"], max(1, options["workers"])), env=environment)  # noqa: S603
-        self.stdout.write(self.style.SUCCESS(f"zonewarden is running on http://{options['addr']}/ — {login}"))
-        self.stdout.write("press Ctrl-C to stop the web server and the worker")
+        command = [sys.executable, "-m", "zonewarden"]
         try:
-            web.wait()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            children = [process for process in (web, worker, sites) if process is not None]
-            for process in children:
-                if process.poll() is None:
-                    process.terminate()
-            for process in children:
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+            with Supervisor() as supervisor:
+
+                def stop(signum: int, frame: FrameType | None) -> None:
+                    supervisor.request_stop()
+
+                # A SIGTERM (from a service manager or `timeout`) stops the children like Ctrl-C does.
+                signal.signal(signal.SIGTERM, stop)
+                signal.signal(signal.SIGINT, stop)
+                environment = self._demo_sites(supervisor, command, policy) if options["demo"] else None
+                if not options["no_worker"]:
+                    supervisor.start(
+                        Child("the worker", [*command, "worker"], env=environment, policy=policy)
+                    )
+                web = gunicorn(options["addr"], max(1, options["workers"]), self._control_socket())
+                supervisor.start(Child("the web server", web, env=environment))
+                self.stdout.write(
+                    self.style.SUCCESS(f"zonewarden is running on http://{options['addr']}/ — {login}")
+                )
+                self.stdout.write("press Ctrl-C to stop the web server and the worker")
+                supervisor.run()
+        except GaveUp as exc:
+            others = [child.name for child in supervisor.children if child is not exc.child]
+            stopped = f"; stopped {' and '.join(others)} too" if others else ""
+            raise CommandError(f"{exc}{stopped}") from None
         self.stdout.write("stopped")
 
-    def _demo_sites(self, command: list[str]) -> tuple[subprocess.Popen[bytes] | None, dict[str, str]]:
+    def _control_socket(self) -> Path | None:
+        """Where gunicorn's control socket goes: this instance's var folder (None: too long a path for one)."""
+        run = Path(settings.VAR_DIR) / "run"
+        try:
+            run.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CommandError(f"{run}: {exc.strerror} (ZONEWARDEN_VAR_DIR must be writable)") from None
+        path = run / "gunicorn.ctl"
+        if len(os.fsencode(path)) > UNIX_SOCKET_PATH_MAX:
+            self.stderr.write(
+                self.style.WARNING(
+                    f"{path} is too long for a Unix socket: gunicorn runs without its control socket "
+                    "(gunicornc cannot reach it)"
+                )
+            )
+            return None
+        return path
+
+    def _demo_sites(
+        self, supervisor: Supervisor, command: list[str], policy: RestartPolicy
+    ) -> dict[str, str]:
         """Start the demo's sites and name server; the environment that points the checker at them."""
         from zonewarden.demo import network
         from zonewarden.demo.sites import SiteBook, SiteBookError
@@ -96,11 +122,18 @@ class Command(BaseCommand):
                     "(`make clean && make demo` loads the demo afresh, with its sites)"
                 )
             )
-            return None, {**os.environ, "ZONEWARDEN_CHECK_DNS": "false"}
-        process = subprocess.Popen([*command, "demo", "--serve-sites"])  # noqa: S603
-        if not network.wait_until_listening(book, timeout=10, alive=lambda: process.poll() is None):
+            return {**os.environ, "ZONEWARDEN_CHECK_DNS": "false"}
+        # The pages work without the demo's sites, so serve goes on (with a warning) if they cannot run.
+        sites = supervisor.start(
+            Child("the demo's sites", [*command, "demo", "--serve-sites"], policy=policy, required=False)
+        )
+
+        def alive() -> bool:
+            return not supervisor.stopping and sites.process is not None and sites.process.poll() is None
+
+        if not network.wait_until_listening(book, timeout=10, alive=alive):
             self.stderr.write(self.style.WARNING("the demo's sites did not start: its re-checks will fail"))
-        return process, network.checker_environment(book, dict(os.environ))
+        return network.checker_environment(book, dict(os.environ))
 
 
 def web_workers() -> int:
@@ -110,8 +143,13 @@ def web_workers() -> int:
     return min(2 * (os.cpu_count() or 1) + 1, 8)
 
 
-def gunicorn(address: str, workers: int) -> list[str]:
+def gunicorn(address: str, workers: int, control_socket: Path | None) -> list[str]:
     """The web server's command line: gunicorn's sync workers, our own WSGI application."""
+    # gunicorn's control socket defaults to ~/.gunicorn/gunicorn.ctl, one for every instance on the
+    # machine: each instance keeps its own in its var folder. (Its processes' heartbeat files stay in
+    # the temporary folder: each is created under a unique name and unlinked at once, and a disk-backed
+    # folder could stall a process on every beat.)
+    control = ["--no-control-socket"] if control_socket is None else ["--control-socket", str(control_socket)]
     return [
         sys.executable,
         "-m",
@@ -130,4 +168,5 @@ def gunicorn(address: str, workers: int) -> list[str]:
         '%(h)s "%(r)s" %(s)s %(b)s %(M)sms',
         "--error-logfile",
         "-",
+        *control,
     ]
