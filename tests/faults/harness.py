@@ -288,17 +288,9 @@ class Harness:
     # --- faults ---------------------------------------------------------------------------
 
     def restart_postgres(self) -> float:
-        """`pg_ctl restart -m fast` on the suite's cluster, as user postgres; return its seconds."""
-        data, bin_dir, root = (pgcluster._cluster.get(key) for key in ("data", "bin", "root"))
-        if not isinstance(data, Path) or not isinstance(bin_dir, Path) or not isinstance(root, Path):
-            pytest.fail("the suite's PostgreSQL cluster is not the one tests/pgcluster.py started")
+        """`pg_ctl restart -m fast` on the suite's cluster (tests/pgcluster.py); return its seconds."""
         start = time.monotonic()
-        # The options of the first start are kept in postmaster.opts and used again; the log file
-        # must be given, or the server would hold pg_ctl's captured output open.
-        pgcluster._as_postgres(
-            [str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(root / "log"), "-m", "fast", "-w"]
-            + ["-t", "60", "restart"]
-        )
+        pgcluster.restart_cluster()
         connections.close_all()  # this process's connection died with the server
         return time.monotonic() - start
 
