@@ -208,10 +208,15 @@ def test_knot_frozen_during_an_update_while_the_worker_is_killed(
     harness.figures = lambda: dns_figures(suspended, restored)
     # A long DNS timeout, so the worker is surely still waiting for Knot's answer when it dies.
     worker = harness.worker(harness.env(knot_env(knot, tmp_path), {"ZONEWARDEN_DNS_TIMEOUT": "30"}))
+    # The kill is for the UPDATE: the worker's mail lane has sent the registrars' notices by then
+    # (a worker killed while it sends is test_a_worker_killed_mid_batch_five_times's).
     harness.wait_for(
-        lambda: update_waiting(knot),
-        timeout=60,
-        what="the worker's UPDATE to reach the frozen Knot",
+        lambda: (
+            update_waiting(knot)
+            and not Notice.objects.filter(state__in=[Notice.State.PENDING, Notice.State.SENDING]).exists()
+        ),
+        timeout=25,
+        what="the worker's UPDATE to wait in the frozen Knot, its notices sent",
         alive=[worker],
     )
     claimed = Publication.objects.filter(claimed_by__endswith=f":{worker.pid}").count()
@@ -220,7 +225,7 @@ def test_knot_frozen_during_an_update_while_the_worker_is_killed(
     # Knot reads the dead worker's UPDATE after all (its bytes were in the socket): the change may
     # be in the zone while the database says nobody applied it.
     orphan_applied = harness.within(serial_moved(knot, serial), timeout=10)
-    lease = settings.ZONEWARDEN_JOB_LEASE_SECONDS
+    lease = max(settings.ZONEWARDEN_JOB_LEASE_SECONDS, settings.ZONEWARDEN_SEND_LEASE_SECONDS)
     final = harness.worker(
         harness.env(knot_env(knot, tmp_path), ahead=dt.timedelta(seconds=lease + 60)), "after the lease"
     )
