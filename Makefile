@@ -9,7 +9,7 @@ COMPILE := pip-compile --quiet --generate-hashes --extra dev --strip-extras --un
 	--no-emit-index-url --no-emit-find-links --output-file $(LOCK) pyproject.toml
 export ZONEWARDEN_VAR_DIR ?= $(CURDIR)/var
 
-.PHONY: demo run test lint typecheck pytest pytest-second-date bench clean messages lock upgrade
+.PHONY: demo run test lint typecheck pytest pytest-second-date faults bench clean messages lock upgrade
 
 # Exactly the locked set, checked against its hashes; then zonewarden itself, adding nothing.
 $(STAMP): $(LOCK) pyproject.toml
@@ -61,6 +61,10 @@ pytest: $(STAMP)
 	$(BIN)/pytest --db postgres
 
 test: lint typecheck pytest
+
+# The fault-injection tests alone (part of `make pytest`), printing what each counted.
+faults: $(STAMP)
+	$(BIN)/pytest --db postgres -m faults -rA
 
 # CI runs the SQLite half once more as if it were a Monday in the Nauryz holidays: a test that
 # depends on the day it runs fails there (see tests/today.py).

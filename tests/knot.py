@@ -68,6 +68,9 @@ acl:
   - id: update
     key: zonewarden
     action: update
+  - id: transfer
+    address: 127.0.0.1
+    action: transfer
 template:
   - id: default
     storage: {folder / "zones"}
@@ -75,7 +78,7 @@ template:
     zonefile-sync: -1
 zone:
   - domain: kz
-    acl: update
+    acl: [update, transfer]
 """,
             encoding="utf-8",
         )

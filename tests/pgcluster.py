@@ -172,7 +172,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason=_unavailable[0]))
     if config.getoption("db") != "postgres":
         # Row locks between connections exist only on PostgreSQL; its run of the suite covers them.
-        kept = [item for item in items if item.get_closest_marker("postgres_only") is None]
+        # So do the fault-injection tests: several worker processes, and a cluster they restart.
+        kept = [
+            item
+            for item in items
+            if item.get_closest_marker("postgres_only") is None and item.get_closest_marker("faults") is None
+        ]
         if len(kept) != len(items):
             config.hook.pytest_deselected(items=[item for item in items if item not in kept])
             items[:] = kept

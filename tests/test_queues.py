@@ -74,14 +74,14 @@ def test_a_notice_is_sending_only_while_it_is_handed_to_the_server(
     during: list[dict[str, Any]] = []
     transmit = outbox._transmit
 
-    def watched(notice: Notice) -> None:
+    def watched(notice: Notice, handing: Callable[[], None]) -> None:
         during.append(
             {
                 "sending": list(Notice.objects.filter(state="sending").values_list("pk", flat=True)),
                 "pending": Notice.objects.filter(state="pending").count(),
             }
         )
-        transmit(notice)
+        transmit(notice, handing)
 
     monkeypatch.setattr(outbox, "_transmit", watched)
     assert outbox.send_due(T0, worker="w").sent == 5
@@ -265,7 +265,12 @@ def test_a_notice_whose_worker_crashed_while_sending_stays_in_doubt(
     make_case: Callable[..., Case], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     [notice] = pending_notices(make_case, 1)
-    monkeypatch.setattr(outbox, "_transmit", lambda notice: (_ for _ in ()).throw(RuntimeError("bug")))
+
+    def crash(notice: Notice, handing: Callable[[], None]) -> None:
+        handing()  # the text and the final dot are out …
+        raise RuntimeError("bug")  # … and the worker breaks before the server's answer
+
+    monkeypatch.setattr(outbox, "_transmit", crash)
     with pytest.raises(RuntimeError):
         outbox.send_due(T0, worker="w")
     assert queues.release_held() == 0  # handed over: nobody knows whether the server has it

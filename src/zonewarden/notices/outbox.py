@@ -9,18 +9,24 @@ After the SMTP server has accepted the message the row becomes sent and the case
 (`workflow.record_notice_sent` with the same deadline the owner reads).
 
 SMTP trouble (connection refused, timeout, 4xx) puts the row back to pending with a later attempt
-(backoff); a 5xx refusal of the recipient fails it for good and counts as a hard bounce. A worker
-that dies while it talks to the SMTP server, or after the server accepted the message but before
-the row says so, leaves that one row `sending`; when the lease runs out the row becomes
-`unconfirmed` and is never sent again on its own. It is confirmed when its copy turns up (the
-embedded sink, or the archive copy read from the Maildir) or by an analyst (`zonewarden notices
-resolve`). A notice claimed but not yet handed over when the database went away is put back to
-pending (`zonewarden.queues.holding`), not left to become unconfirmed."""
+(backoff); a 5xx refusal of the recipient fails it for good and counts as a hard bounce.
+
+The moment the message is handed over is recorded (`attempt_started_at`) just before the final
+dot of the SMTP DATA: until the dot the server throws away what it got if the conversation breaks,
+after it the server may have taken the message. So a notice is in doubt only from the dot until
+the server's answer is recorded: if the conversation breaks there without an answer, or the
+worker dies, the row becomes `unconfirmed` (at once, or when the lease runs out) and is never sent
+again on its own — it is confirmed when its copy turns up (the embedded sink, or the archive copy
+read from the Maildir) or by an analyst (`zonewarden notices resolve`). A worker that dies before
+the dot leaves a row the server never saw: when its lease runs out it is pending again and the
+next worker sends it. A notice claimed but not yet handed over when the database went away is
+put back to pending (`zonewarden.queues.holding`), not left to become unconfirmed."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import smtplib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +35,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -356,7 +363,8 @@ def claim(now: dt.datetime, *, worker: str, limit: int = 1) -> list[Notice]:
 
     The worker sends what it claims straight away: `send_due` claims one at a time.
     """
-    won = OUTBOX.claim(now, worker=worker, limit=limit, attempt_started_at=now)
+    # attempt_started_at is set when the message is handed over (see send_one), not before.
+    won = OUTBOX.claim(now, worker=worker, limit=limit, attempt_started_at=None)
     return list(Notice.objects.filter(pk__in=won).select_related("case__domain").order_by("pk"))
 
 
@@ -387,12 +395,55 @@ def _email(notice: Notice) -> EmailMultiAlternatives:
     return message
 
 
-def _transmit(notice: Notice) -> None:
-    """Hand the message to the configured backend; raises what the SMTP conversation raised."""
+def _transmit(notice: Notice, handing: Callable[[], None]) -> None:
+    """Hand the message to the configured backend; raises what the SMTP conversation raised.
+
+    `handing()` runs when the message leaves for good: over SMTP just before the final dot of
+    DATA, with any other backend (the embedded sink) just before the backend is called.
+    """
     connection = get_connection(fail_silently=False)
-    sent = connection.send_messages([_email(notice)])
+    if isinstance(connection, SMTPBackend):
+        connection.open()
+        try:
+            if connection.connection is not None:
+                _hand_over_at_the_dot(connection.connection, handing)
+            sent = connection.send_messages([_email(notice)])
+        finally:
+            connection.close()
+    else:
+        handing()
+        sent = connection.send_messages([_email(notice)])
     if not sent:
         raise smtplib.SMTPException("the mail backend did not send the message")
+
+
+def _hand_over_at_the_dot(smtp: smtplib.SMTP, handing: Callable[[], None]) -> None:
+    """Make this SMTP session call `handing()` after a message's text and before its final dot.
+
+    smtplib's own `data` writes the text and the dot at once; this is the same conversation (RFC
+    5321, 4.1.1.4) with one step between. If `handing` fails, the connection is dropped before
+    the dot, so the server throws away what it got.
+    """
+
+    def data(message: bytes | str) -> tuple[int, bytes]:
+        smtp.putcmd("data")
+        code, reply = smtp.getreply()
+        if code != 354:
+            raise smtplib.SMTPDataError(code, reply)
+        text = message if isinstance(message, bytes) else message.encode("ascii")
+        text = re.sub(rb"(?m)^\.", b"..", text)  # a line starting with a dot gets a second one
+        if not text.endswith(b"\r\n"):
+            text += b"\r\n"
+        smtp.send(text)
+        try:
+            handing()
+        except BaseException:
+            smtp.close()
+            raise
+        smtp.send(b".\r\n")
+        return smtp.getreply()
+
+    smtp.data = data  # type: ignore[assignment]
 
 
 def after_accept(notice: Notice) -> None:
@@ -421,10 +472,22 @@ def send_one(notice: Notice, now: dt.datetime, *, worker: str, actor: str = "sys
             body_html=notice.body_html,
             deadline=notice.deadline,
         )
+    handed = False
+
+    def handing() -> None:
+        nonlocal handed
+        # The last moment before the server may have it: say so first, so that a worker dying
+        # from here on leaves the notice in doubt, and one dying before leaves it to be sent.
+        if not OUTBOX.settle(notice.pk, worker, attempt_started_at=now):
+            raise smtplib.SMTPException(f"notice {notice.pk} is no longer {worker}'s to send")
+        handed_over()
+        handed = True
+
     try:
-        handed_over()  # from here on the server may have it: a crash leaves the notice in doubt
-        _transmit(notice)
+        _transmit(notice, handing)
     except (smtplib.SMTPException, OSError) as exc:
+        if handed and not isinstance(exc, smtplib.SMTPResponseException):
+            return _in_doubt(notice, exc, now, worker=worker, actor=actor)
         taken_back()  # the server did not take it: if the database is gone, the notice goes back
         return _failed(notice, exc, now, worker=worker, actor=actor)
     after_accept(notice)
@@ -500,15 +563,50 @@ def _failed(notice: Notice, exc: Exception, now: dt.datetime, *, worker: str, ac
     return "failed"
 
 
+def _in_doubt(notice: Notice, exc: Exception, now: dt.datetime, *, worker: str, actor: str) -> str:
+    """The conversation broke after the whole message was handed over, with no answer: the server
+    may have it. It is not sent again by itself (the owner would be told twice): `unconfirmed`."""
+    error = f"{type(exc).__name__}: {exc}"[:2000]
+    log.warning("notice %s: no answer after the message was handed over: %s", notice.pk, error)
+    with transaction.atomic():
+        if (
+            OUTBOX.settle(
+                notice.pk, worker, state=Notice.State.UNCONFIRMED, lease_until=None, last_error=error
+            )
+            and notice.case is not None
+        ):
+            case = Case.objects.get(pk=notice.case.pk)
+            workflow.record_event(
+                case,
+                action="notice.unconfirmed",
+                actor=actor,
+                at=now,
+                state_before=case.state,
+                detail={
+                    "notice": notice.pk,
+                    "message_id": notice.message_id,
+                    "worker": worker,
+                    "error": error,
+                },
+            )
+    return "unconfirmed"
+
+
 def recover_stale(now: dt.datetime, *, actor: str = "system:worker") -> int:
-    """Turn notices whose sender died mid-way into `unconfirmed`; confirm those found in the sink."""
+    """Turn notices whose sender died after handing them over into `unconfirmed` (confirm those
+    found in the sink); put back those it died with before, which the server never saw."""
     stale = list(Notice.objects.filter(OUTBOX.lapsed(now)).select_related("case"))
     count = 0
     for notice in stale:
+        if notice.attempt_started_at is None:
+            Notice.objects.filter(OUTBOX.lapsed(now), pk=notice.pk, attempt_started_at__isnull=True).update(
+                state=Notice.State.PENDING, lease_until=None
+            )
+            continue
         with transaction.atomic():
-            if not Notice.objects.filter(OUTBOX.lapsed(now), pk=notice.pk).update(
-                state=Notice.State.UNCONFIRMED, lease_until=None
-            ):
+            if not Notice.objects.filter(
+                OUTBOX.lapsed(now), pk=notice.pk, attempt_started_at__isnull=False
+            ).update(state=Notice.State.UNCONFIRMED, lease_until=None):
                 continue  # its worker finished after all, or another one got here first
             count += 1
             if notice.case is not None:
