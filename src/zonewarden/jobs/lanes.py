@@ -120,6 +120,7 @@ class LaneRunner:
         self.say = say
         self.progress = LaneProgress()
         self.failures = 0
+        self.recovering = False  # the last round ended in a database outage
         self.last_tick: float | None = None
 
     def _between_items(self) -> bool:
@@ -135,6 +136,12 @@ class LaneRunner:
         )
         try:
             close_old_connections()
+            if self.recovering and self.lane == "mail":
+                from zonewarden.notices.outbox import release_orphans
+
+                if returned := release_orphans(self.worker):
+                    self.say(f"lane mail: {returned} notice(s) claimed as the database went away put back")
+            self.recovering = False
             with self.progress.lock:
                 self.progress.busy_since = clock.now()
             said = run_round(self.lane, worker=self.worker, tick=tick, between_items=self._between_items)
@@ -142,6 +149,7 @@ class LaneRunner:
             self.failures += 1
             pause = min(2.0 ** (self.failures - 1), MAX_PAUSE)
             outage = is_database_outage(exc)
+            self.recovering = self.recovering or outage
             what = "the database is unreachable" if outage else "the round failed"
             if not outage:  # a bug or a surprise: its traceback goes to the log
                 log.exception("lane %s: %s", self.lane, what)

@@ -37,6 +37,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -366,6 +367,22 @@ def claim(now: dt.datetime, *, worker: str, limit: int = 1) -> list[Notice]:
     # attempt_started_at is set when the message is handed over (see send_one), not before.
     won = OUTBOX.claim(now, worker=worker, limit=limit, attempt_started_at=None)
     return list(Notice.objects.filter(pk__in=won).select_related("case__domain").order_by("pk"))
+
+
+def release_orphans(worker: str) -> int:
+    """Put back the notices `worker` claimed but never handed over, after its database went away.
+
+    A claim whose commit reached the server while its answer was lost with the connection leaves a
+    notice `sending` that this worker does not know it holds. Once the database answers again, the
+    mail lane (the one thread of this worker that sends) is between notices, so every notice it
+    still has `sending` without a hand-over is one nobody is sending: it waits for the next round
+    instead of for its lease to run out.
+    """
+    return int(
+        Notice.objects.filter(state=Notice.State.SENDING, claimed_by=worker, attempt_started_at=None).update(
+            state=Notice.State.PENDING, lease_until=None, attempts=F("attempts") - 1
+        )
+    )
 
 
 def _still_wanted(notice: Notice) -> str | None:
